@@ -1,0 +1,120 @@
+"""The `tfnn` command line. Parses and validates flags without importing TensorFlow."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from tfnn.cli_flags import add_config_flags, config_from_args
+from tfnn.configs.digits import DIGITS_PRESETS, DigitsConfig
+from tfnn.errors import TfnnError
+
+# experiment name -> (config class, presets, "module:function" that runs it)
+EXPERIMENTS = {
+    "digits": (DigitsConfig, DIGITS_PRESETS, "tfnn.experiments.digits:run_digits"),
+}
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad command line as one line, exit code 2."""
+
+    def error(self, message: str):  # noqa: D102 - argparse API
+        self.exit(2, f"tfnn: error: {message} (see `{self.prog} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog="tfnn",
+        description="Classic neural-network assignments as TensorFlow/Keras experiments "
+        "with TensorBoard logs.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+
+    train = commands.add_parser("train", help="train one experiment")
+    experiments = train.add_subparsers(dest="experiment", required=True, parser_class=OneLineParser)
+    for name, (config_class, presets, _) in EXPERIMENTS.items():
+        sub = experiments.add_parser(name, help=(config_class.__doc__ or "").splitlines()[0])
+        if presets:
+            sub.add_argument(
+                "--preset",
+                choices=sorted(presets),
+                help="start from a report's settings; explicit flags override it",
+            )
+        add_config_flags(sub, config_class)
+
+    board = commands.add_parser("board", help="start TensorBoard on a log root")
+    board.add_argument("--logdir", default="logs", help="log root (default: logs)")
+    board.add_argument("--port", type=int, default=6006, help="port on 127.0.0.1 (default: 6006)")
+    return parser
+
+
+def _load(target: str):
+    module_name, function_name = target.split(":")
+    return getattr(importlib.import_module(module_name), function_name)
+
+
+def print_summary(results: dict) -> None:
+    metrics = results["metrics"]
+    print(
+        f"\n{results['experiment']}: test accuracy {metrics['test_accuracy']:.4f} "
+        f"(loss {metrics['test_loss']:.4f}), train accuracy {metrics['train_accuracy']:.4f}, "
+        f"{results['epochs_completed']} epochs in {results['train_time_s']:.1f} s "
+        f"({results['train_samples_per_second']:.0f} samples/s)"
+    )
+    run_dir = results["run_dir"]
+    print(f"run directory: {run_dir}  (results.json, model.txt, TensorBoard events)")
+    print(f"open TensorBoard: tfnn board --logdir {os.path.dirname(os.path.dirname(run_dir))}")
+    print(f"            or:   tensorboard --logdir {run_dir}")
+
+
+def import_tensorflow_quietly() -> None:
+    """Imports TensorFlow with its C++ start-up lines (CUDA probing, oneDNN notes) hidden.
+
+    Those lines bypass ``TF_CPP_MIN_LOG_LEVEL`` in TF 2.21, so stderr's file
+    descriptor is pointed at /dev/null for the import only.
+    """
+    if "tensorflow" in sys.modules or os.environ.get("TFNN_VERBOSE_TF"):
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "train":
+        config_class, presets, target = EXPERIMENTS[args.experiment]
+        config = config_from_args(config_class, args, presets)
+        import_tensorflow_quietly()
+        print_summary(_load(target)(config))
+        return 0
+    if args.command == "board":
+        return _load("tfnn.board:serve")(args.logdir, args.port)
+    raise AssertionError(args.command)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `tfnn` console script."""
+    # TensorFlow's C++ start-up chatter (CUDA probing on CPU machines) is noise here.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    try:
+        return run(argv)
+    except TfnnError as error:
+        print(f"tfnn: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("tfnn: interrupted; logs written so far are kept", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

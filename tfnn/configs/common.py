@@ -1,0 +1,63 @@
+"""Fields every training experiment shares."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+from tfnn.configs import validation as check
+
+
+def option(default, help: str, **metadata):  # noqa: A002 - mirrors argparse's name
+    """A dataclass field that the CLI turns into a flag with this help text."""
+    return dataclasses.field(default=default, metadata={"help": help, **metadata})
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Settings shared by every `tfnn train ...` experiment.
+
+    Subclasses add the experiment's own fields and set ``experiment``.
+    """
+
+    experiment: ClassVar[str] = "train"
+
+    learning_rate: float = option(0.01, "step size of the optimizer")
+    batch_size: int = option(32, "training samples per step")
+    epochs: int = option(10, "passes over the training set")
+    optimizer: str = option("adam", "one of " + ", ".join(check.OPTIMIZERS))
+    seed: int = option(0, "seed for weights, shuffling and splits")
+    deterministic: bool = option(
+        False, "enable TensorFlow op determinism (bit-identical reruns, a little slower)"
+    )
+    logdir: str = option("logs", "TensorBoard log root; each run gets its own directory inside")
+    log_every: int = option(100, "write step scalars and layer statistics every N training steps")
+    layer_statistics: bool = option(
+        True, "log weights/biases/net inputs/activations statistics every --log-every steps"
+    )
+    # 0 picks per model (see tfnn.training.runner.resolve_steps_per_execution): running many
+    # steps per Python call is what makes per-step hooks cheap.
+    steps_per_execution: int = option(0, "training steps per compiled call (0 = automatic)")
+    jit_compile: bool = option(False, "compile the training step with XLA")
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raises ConfigError naming the first bad field."""
+        check.check_float("learning_rate", self.learning_rate, maximum=10.0)
+        check.check_int("batch_size", self.batch_size, maximum=1_000_000)
+        check.check_int("epochs", self.epochs, maximum=100_000)
+        check.check_choice("optimizer", self.optimizer, check.OPTIMIZERS)
+        check.check_int("seed", self.seed, minimum=0)
+        check.check_int("log_every", self.log_every)
+        check.check_int("steps_per_execution", self.steps_per_execution, minimum=0)
+        if not isinstance(self.logdir, str) or not self.logdir:
+            raise check.ConfigError("--logdir must be a directory path")
+
+    def short_name(self) -> str:
+        """A few key settings, used in the run directory's name."""
+        return f"{self.optimizer}-lr{self.learning_rate:g}-b{self.batch_size}-e{self.epochs}"
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)

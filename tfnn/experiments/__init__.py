@@ -1,0 +1,1 @@
+"""Experiments: config in, data + builder + runner, results out."""

@@ -1,0 +1,1 @@
+"""Training: one runner that every classification experiment goes through."""

@@ -1,0 +1,61 @@
+"""Small training callbacks: epoch timing, progress lines, NaN detection."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import keras
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Records the wall time of each epoch (validation included)."""
+
+    def __init__(self):
+        super().__init__()
+        self.epoch_times: list[float] = []
+        self._started = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch_times.append(time.perf_counter() - self._started)
+
+
+class ProgressPrinter(keras.callbacks.Callback):
+    """One short line per epoch, instead of Keras' progress bars (which flood logs)."""
+
+    def __init__(self, epochs: int, timer: EpochTimer, print_fn=print):
+        super().__init__()
+        self.epochs = epochs
+        self.timer = timer
+        self.print_fn = print_fn
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        parts = [f"epoch {epoch + 1:>3}/{self.epochs}"]
+        for name in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            if name in logs:
+                parts.append(f"{name.replace('val_', 'test_')} {float(logs[name]):.4f}")
+        if self.timer.epoch_times:
+            parts.append(f"{self.timer.epoch_times[-1]:.2f}s")
+        self.print_fn("  ".join(parts), flush=True)
+
+
+class StopOnNaN(keras.callbacks.TerminateOnNaN):
+    """Keras' TerminateOnNaN that also remembers where the loss went bad."""
+
+    def __init__(self):
+        super().__init__()
+        self.bad_epoch: int | None = None
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)) and self.bad_epoch is None:
+            self.bad_epoch = self._epoch + 1
+        super().on_batch_end(batch, logs)
