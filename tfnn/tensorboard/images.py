@@ -1,0 +1,256 @@
+"""Image summaries for TensorBoard's Images dashboard, with PNG copies on disk.
+
+Every plot goes to the event file (to browse per step in TensorBoard) and,
+when asked, to a plain PNG (for reports and the README) from the same bytes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+from sklearn.metrics import confusion_matrix
+
+from tfnn import plots
+from tfnn.errors import DataError, TfnnError
+
+CONFUSION_MATRIX_TAG = "test/confusion_matrix"
+MISCLASSIFIED_TAG = "test/misclassified"
+DECISION_BOUNDARY_TAG = "decision_boundary"
+
+
+def _save_png(png_bytes: bytes, png_path: str | os.PathLike) -> Path:
+    path = Path(png_path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(png_bytes)
+    except OSError as error:
+        raise TfnnError(f"cannot write {path}: {error.strerror or error}") from error
+    return path
+
+
+def _image_summary(tag: str, png_bytes: bytes, step: int) -> None:
+    """Writes ``png_bytes`` to the default summary writer."""
+    image = tf.io.decode_png(png_bytes, channels=0)
+    # Grey+alpha PNGs decode to 2 channels, which tf.summary.image rejects.
+    if image.shape[-1] == 2:
+        image = tf.io.decode_png(png_bytes, channels=4)
+    tf.summary.image(tag, image[tf.newaxis], step=step)
+
+
+def write_image(
+    logdir: str | os.PathLike,
+    tag: str,
+    png_bytes: bytes,
+    step: int,
+    png_path: str | os.PathLike | None = None,
+) -> None:
+    """Writes one PNG as an image summary and optionally as a file.
+
+    Args:
+        logdir: Run directory receiving the event file.
+        tag: Summary tag, e.g. ``test/confusion_matrix``.
+        png_bytes: Encoded PNG.
+        step: Summary step (usually the epoch).
+        png_path: Where to save the PNG too; ``None`` skips the file.
+    """
+    writer = tf.summary.create_file_writer(str(logdir))
+    with writer.as_default():
+        _image_summary(tag, png_bytes, step)
+    writer.flush()
+    writer.close()
+    if png_path is not None:
+        _save_png(png_bytes, png_path)
+
+
+def _confusion_png(
+    y_true: np.ndarray, y_pred: np.ndarray, class_names: Sequence[str] | None
+) -> bytes:
+    true, pred = plots.as_labels(y_true), plots.as_labels(y_pred)
+    if len(true) != len(pred):
+        raise DataError(f"{len(true)} true labels but {len(pred)} predictions")
+    n_classes = len(class_names) if class_names is not None else 0
+    n_classes = max(n_classes, int(true.max(initial=-1)) + 1, int(pred.max(initial=-1)) + 1)
+    # Fixed label list so a class the model never predicts still gets a row/column.
+    cm = confusion_matrix(true, pred, labels=np.arange(n_classes))
+    return plots.figure_to_png(plots.confusion_matrix_figure(cm, class_names))
+
+
+def _misclassified_png(
+    images: np.ndarray,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    class_names: Sequence[str] | None,
+    max_images: int,
+) -> bytes:
+    true, pred = plots.as_labels(y_true), plots.as_labels(y_pred)
+    if not len(images) == len(true) == len(pred):
+        raise DataError(f"{len(images)} images, {len(true)} labels, {len(pred)} predictions")
+    wrong = np.flatnonzero(true != pred)[:max_images]
+    figure = plots.misclassified_grid_figure(
+        np.asarray(images)[wrong], true[wrong], pred[wrong], max_images, class_names
+    )
+    return plots.figure_to_png(figure)
+
+
+def write_confusion_matrix(
+    logdir: str | os.PathLike,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    class_names: Sequence[str] | None,
+    step: int,
+    png_dir: str | os.PathLike | None,
+    tag: str = CONFUSION_MATRIX_TAG,
+) -> None:
+    """Writes the confusion matrix of ``y_pred`` against ``y_true``.
+
+    Labels may be class ids or one-hot rows. The PNG is saved as
+    ``png_dir/confusion_matrix.png`` unless ``png_dir`` is ``None``.
+    """
+    png = _confusion_png(y_true, y_pred, class_names)
+    png_path = None if png_dir is None else Path(png_dir) / "confusion_matrix.png"
+    write_image(logdir, tag, png, step, png_path)
+
+
+def write_misclassified(
+    logdir: str | os.PathLike,
+    images: np.ndarray,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    step: int,
+    png_dir: str | os.PathLike | None,
+    tag: str = MISCLASSIFIED_TAG,
+    class_names: Sequence[str] | None = None,
+    max_images: int = 25,
+) -> None:
+    """Writes a grid of the first ``max_images`` images whose prediction is wrong.
+
+    The PNG is saved as ``png_dir/misclassified.png`` unless ``png_dir`` is ``None``.
+    """
+    png = _misclassified_png(images, y_true, y_pred, class_names, max_images)
+    png_path = None if png_dir is None else Path(png_dir) / "misclassified.png"
+    write_image(logdir, tag, png, step, png_path)
+
+
+def write_decision_boundary(
+    logdir: str | os.PathLike,
+    predict_fn: Callable[[np.ndarray], np.ndarray],
+    x: np.ndarray,
+    y: np.ndarray,
+    step: int,
+    png_dir: str | os.PathLike | None,
+    tag: str = DECISION_BOUNDARY_TAG,
+    title: str | None = None,
+) -> None:
+    """Writes the decision regions of ``predict_fn`` over 2-D inputs ``x``.
+
+    ``predict_fn`` gets a single ``(40000, 2)`` batch, so pass e.g.
+    ``lambda g: model.predict(g, batch_size=8192, verbose=0)`` rather than the
+    default 32-sample batches. The PNG is saved as ``png_dir/<tag>.png`` (slashes
+    in the tag become underscores) unless ``png_dir`` is ``None``.
+    """
+    figure = plots.decision_boundary_figure(predict_fn, x, y, title or tag)
+    png = plots.figure_to_png(figure)
+    png_path = None if png_dir is None else Path(png_dir) / f"{tag.replace('/', '_')}.png"
+    write_image(logdir, tag, png, step, png_path)
+
+
+class ConfusionMatrixCallback(keras.callbacks.Callback):
+    """Writes the test-set confusion matrix (and misclassified images) every few epochs.
+
+    Summaries use step = epoch (0-based, like Keras' TensorBoard callback). The
+    PNGs in ``png_dir`` are overwritten each time, so the files left are those of
+    the last epoch trained; if that epoch is not a multiple of ``every_epochs`` it
+    is written at the end of training anyway.
+    """
+
+    def __init__(
+        self,
+        logdir: str | os.PathLike,
+        x_test: np.ndarray,
+        y_test: np.ndarray,
+        png_dir: str | os.PathLike | None,
+        every_epochs: int = 1,
+        class_names: Sequence[str] | None = None,
+        images: np.ndarray | None = None,
+        batch_size: int = 1024,
+        max_images: int = 25,
+    ) -> None:
+        """Initialises the callback.
+
+        Args:
+            logdir: Run directory for the image summaries (its own writer).
+            x_test: Model inputs.
+            y_test: True labels (ids or one-hot).
+            png_dir: Where ``confusion_matrix.png``/``misclassified.png`` go; ``None`` skips.
+            every_epochs: Write after every this many epochs.
+            class_names: Axis and title labels.
+            images: Displayable versions of ``x_test`` (e.g. unflattened); enables
+                the misclassified grid.
+            batch_size: Prediction batch size; large since no gradients are kept.
+            max_images: Cap on the misclassified grid.
+        """
+        super().__init__()
+        if every_epochs < 1:
+            raise ValueError(f"every_epochs must be >= 1, got {every_epochs}")
+        self.logdir = str(logdir)
+        self.x_test = x_test
+        self.y_test = plots.as_labels(y_test)
+        self.png_dir = None if png_dir is None else Path(png_dir)
+        self.every_epochs = every_epochs
+        self.class_names = class_names
+        self.images = images
+        self.batch_size = batch_size
+        self.max_images = max_images
+        self._writer: tf.summary.SummaryWriter | None = None
+        self._last_epoch: int | None = None
+        self._last_written: int | None = None
+
+    def _predicted_labels(self) -> np.ndarray:
+        out = np.asarray(self.model.predict(self.x_test, batch_size=self.batch_size, verbose=0))
+        if out.ndim == 2 and out.shape[1] > 1:
+            return np.argmax(out, axis=1)
+        # A single sigmoid unit: P(class 1).
+        return (out.reshape(-1) > 0.5).astype(np.int64)
+
+    def _write(self, epoch: int) -> None:
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(self.logdir)
+        predicted = self._predicted_labels()
+        pngs = {"confusion_matrix": _confusion_png(self.y_test, predicted, self.class_names)}
+        tags = {"confusion_matrix": CONFUSION_MATRIX_TAG}
+        if self.images is not None:
+            pngs["misclassified"] = _misclassified_png(
+                self.images, self.y_test, predicted, self.class_names, self.max_images
+            )
+            tags["misclassified"] = MISCLASSIFIED_TAG
+        with self._writer.as_default():
+            for key, png in pngs.items():
+                _image_summary(tags[key], png, epoch)
+        self._writer.flush()
+        if self.png_dir is not None:
+            for key, png in pngs.items():
+                _save_png(png, self.png_dir / f"{key}.png")
+        self._last_written = epoch
+
+    def on_train_begin(self, logs=None) -> None:
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(self.logdir)
+
+    def on_epoch_end(self, epoch: int, logs=None) -> None:
+        self._last_epoch = epoch
+        if (epoch + 1) % self.every_epochs == 0:
+            self._write(epoch)
+
+    def on_train_end(self, logs=None) -> None:
+        try:
+            if self._last_epoch is not None and self._last_written != self._last_epoch:
+                self._write(self._last_epoch)
+        finally:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
