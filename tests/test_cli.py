@@ -8,10 +8,11 @@ import sys
 
 import pytest
 
-from tfnn.cli import EXPERIMENTS, build_parser
+from tfnn.cli import build_parser
 from tfnn.cli_flags import config_from_args
 from tfnn.configs.digits import DIGITS_PRESETS, DigitsConfig
 from tfnn.errors import ConfigError
+from tfnn.experiments.registry import EXPERIMENTS
 
 
 def parse_digits(*flags: str) -> DigitsConfig:

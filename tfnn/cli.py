@@ -9,13 +9,12 @@ import sys
 from collections.abc import Sequence
 
 from tfnn.cli_flags import add_config_flags, config_from_args
-from tfnn.configs.digits import DIGITS_PRESETS, DigitsConfig
 from tfnn.errors import TfnnError
+from tfnn.experiments.registry import EXPERIMENTS, load_experiment
 
-# experiment name -> (config class, presets, "module:function" that runs it)
-EXPERIMENTS = {
-    "digits": (DigitsConfig, DIGITS_PRESETS, "tfnn.experiments.digits:run_digits"),
-}
+# Other subcommands: modules with add_parser(commands) and run(args) -> int,
+# TensorFlow-free at import time.
+COMMAND_MODULES: tuple[str, ...] = ()
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -44,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
                 help="start from a report's settings; explicit flags override it",
             )
         add_config_flags(sub, config_class)
+
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).add_parser(commands)
 
     board = commands.add_parser("board", help="start TensorBoard on a log root")
     board.add_argument("--logdir", default="logs", help="log root (default: logs)")
@@ -92,13 +94,20 @@ def import_tensorflow_quietly() -> None:
 def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "train":
-        config_class, presets, target = EXPERIMENTS[args.experiment]
+        config_class, presets, _ = EXPERIMENTS[args.experiment]
         config = config_from_args(config_class, args, presets)
         import_tensorflow_quietly()
-        print_summary(_load(target)(config))
+        from tfnn.experiments.spec import run_experiment
+
+        print_summary(run_experiment(load_experiment(args.experiment), config))
         return 0
     if args.command == "board":
         return _load("tfnn.board:serve")(args.logdir, args.port)
+    for module_name in COMMAND_MODULES:
+        module = importlib.import_module(module_name)
+        if args.command in getattr(module, "COMMANDS", ()):
+            import_tensorflow_quietly()
+            return module.run(args)
     raise AssertionError(args.command)
 
 

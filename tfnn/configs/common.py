@@ -25,6 +25,7 @@ class TrainConfig:
     learning_rate: float = option(0.01, "step size of the optimizer")
     batch_size: int = option(32, "training samples per step")
     epochs: int = option(10, "passes over the training set")
+    steps: int = option(0, "total training steps; when > 0 it replaces --epochs")
     optimizer: str = option("adam", "one of " + ", ".join(check.OPTIMIZERS))
     seed: int = option(0, "seed for weights, shuffling and splits")
     deterministic: bool = option(
@@ -34,6 +35,10 @@ class TrainConfig:
     log_every: int = option(100, "write step scalars and layer statistics every N training steps")
     layer_statistics: bool = option(
         True, "log weights/biases/net inputs/activations statistics every --log-every steps"
+    )
+    images: bool = option(True, "confusion matrix and misclassified test images each epoch")
+    embedding_samples: int = option(
+        2000, "test samples whose hidden representation goes to the Projector and t-SNE (0: none)"
     )
     # 0 picks per model (see tfnn.training.runner.resolve_steps_per_execution): running many
     # steps per Python call is what makes per-step hooks cheap.
@@ -48,6 +53,8 @@ class TrainConfig:
         check.check_float("learning_rate", self.learning_rate, maximum=10.0)
         check.check_int("batch_size", self.batch_size, maximum=1_000_000)
         check.check_int("epochs", self.epochs, maximum=100_000)
+        check.check_int("steps", self.steps, minimum=0)
+        check.check_int("embedding_samples", self.embedding_samples, minimum=0)
         check.check_choice("optimizer", self.optimizer, check.OPTIMIZERS)
         check.check_int("seed", self.seed, minimum=0)
         check.check_int("log_every", self.log_every)

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+import keras
 import numpy as np
 import tensorflow as tf
 from sklearn.decomposition import PCA
@@ -218,3 +219,29 @@ def write_tsne(
     png = plots.figure_to_png(plots.scatter_figure(points, labels, title, class_names))
     write_image(logdir, tag, png, step, png_path)
     return points
+
+
+def write_layer_embedding(
+    model: keras.Model,
+    layer_name: str,
+    x: np.ndarray,
+    labels: np.ndarray,
+    run_dir: str | os.PathLike,
+    images: np.ndarray | None = None,
+    seed: int = 0,
+) -> np.ndarray:
+    """Activations of ``layer_name`` on ``x`` to the Projector and a static t-SNE plot.
+
+    Writes ``run_dir/projector/`` (checkpoint, metadata, sprite, config, t-SNE
+    image summary) and ``run_dir/tsne.png``.
+
+    Returns:
+        The ``(K, D)`` activations.
+    """
+    extractor = keras.Model(model.inputs, model.get_layer(layer_name).output)
+    activations = np.asarray(extractor.predict(x, batch_size=1024, verbose=0))
+    activations = activations.reshape(len(x), -1)
+    projector_dir = Path(run_dir) / "projector"
+    write_embedding(projector_dir, activations, labels, images=images, name=layer_name)
+    write_tsne(projector_dir, activations, labels, Path(run_dir) / "tsne.png", seed=seed)
+    return activations

@@ -85,13 +85,20 @@ class ScalarLogger(keras.callbacks.Callback):
         every_steps: Write step scalars when a multiple of this many steps is passed.
         steps_per_epoch: Training steps in one epoch.
         initial_epoch: Epoch training starts from (non-zero when resuming).
+        monitor_name: Sub-run for Keras' ``val_*`` metrics: ``test`` or ``validation``.
     """
 
     def __init__(
-        self, writers: RunWriters, every_steps: int, steps_per_epoch: int, initial_epoch: int = 0
+        self,
+        writers: RunWriters,
+        every_steps: int,
+        steps_per_epoch: int,
+        initial_epoch: int = 0,
+        monitor_name: str = "test",
     ):
         super().__init__()
         self.writers = writers
+        self.monitor_name = monitor_name
         self.counter = StepCounter(every_steps, steps_per_epoch, initial_epoch)
         self._previous_batch = -1
         self._previous_means: dict[str, float] = {}
@@ -124,7 +131,7 @@ class ScalarLogger(keras.callbacks.Callback):
                 if not name.startswith("val_"):
                     tf.summary.scalar(f"epoch_{name}", float(value))
             tf.summary.scalar("learning_rate", current_learning_rate(self.model.optimizer))
-        with self.writers["test"].as_default(step=step):
+        with self.writers[self.monitor_name].as_default(step=step):
             for name, value in logs.items():
                 if name.startswith("val_"):
                     tf.summary.scalar(f"epoch_{name[4:]}", float(value))

@@ -22,6 +22,8 @@ from tfnn.errors import TrainingDiverged
 from tfnn.results import command_line, library_versions, write_results
 from tfnn.tensorboard.graph_logger import GraphLogger
 from tfnn.tensorboard.hparams import write_config, write_final_metrics
+from tfnn.tensorboard.images import ConfusionMatrixCallback
+from tfnn.tensorboard.projector import write_layer_embedding
 from tfnn.tensorboard.scalars import RunWriters, ScalarLogger
 from tfnn.tensorboard.stats import LayerStatistics
 from tfnn.training.callbacks import EpochTimer, ProgressPrinter, StopOnNaN
@@ -71,6 +73,23 @@ def compile_model(model: keras.Model, config: TrainConfig) -> keras.Model:
     return model
 
 
+def plan_steps(config: TrainConfig, train_samples: int) -> tuple[int, int]:
+    """(epochs, steps per epoch): whole passes, or ``--steps`` cut into epochs of at
+    most one pass each (the last epoch may be a full pass past the budget's end)."""
+    steps_per_pass = math.ceil(train_samples / config.batch_size)
+    if config.steps <= 0:
+        return config.epochs, steps_per_pass
+    steps_per_epoch = min(config.steps, steps_per_pass)
+    return math.ceil(config.steps / steps_per_epoch), steps_per_epoch
+
+
+def image_view(x: np.ndarray, image_shape: tuple[int, ...] | None) -> np.ndarray | None:
+    """Inputs reshaped to displayable images, or None when they are not images."""
+    if image_shape is None:
+        return None
+    return x.reshape((len(x), *image_shape))
+
+
 def _model_summary(model: keras.Model) -> str:
     buffer = io.StringIO()
     model.summary(print_fn=lambda line, **_: buffer.write(line + "\n"))
@@ -82,6 +101,8 @@ def train_classifier(
     dataset: Dataset,
     build_model: Callable[[], keras.Model],
     run_dir: Path,
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+    embedding_layer: str | None = None,
     extra_callbacks: Sequence[keras.callbacks.Callback] = (),
     print_fn: Callable[..., None] = print,
 ) -> dict:
@@ -89,10 +110,14 @@ def train_classifier(
 
     Args:
         config: The experiment's config; common fields come from ``TrainConfig``.
-        dataset: Train/test arrays; the test set is evaluated each epoch for
-            the curves and once at the end for the reported numbers.
+        dataset: Train/test arrays. Without ``validation`` the test set gives
+            the per-epoch curves (as the seed reports plot them); the reported
+            numbers always come from one final evaluation.
         build_model: Returns an uncompiled Keras model; called after seeding.
         run_dir: A fresh directory from ``tfnn.rundir.create_run_dir``.
+        validation: Held-out training samples for the per-epoch curves.
+        embedding_layer: Layer whose activations on test samples go to the
+            Projector and a t-SNE plot after training.
         extra_callbacks: Experiment-specific callbacks (images, embeddings ...).
         print_fn: Where progress lines go.
 
@@ -108,13 +133,21 @@ def train_classifier(
     model = compile_model(build_model(), config)
     (run_dir / "model.txt").write_text(_model_summary(model))
 
+    epochs, steps_per_epoch = plan_steps(config, len(dataset.x_train))
     train_data = make_dataset(
         dataset.x_train, dataset.y_train, config.batch_size, shuffle=True, seed=config.seed
     )
+    if config.steps > 0:
+        train_data = train_data.repeat()
     test_data = make_dataset(
         dataset.x_test, dataset.y_test, EVALUATION_BATCH_SIZE, shuffle=False, seed=0
     )
-    steps_per_epoch = math.ceil(len(dataset.x_train) / config.batch_size)
+    monitor_name = "test" if validation is None else "validation"
+    monitor_data = (
+        test_data
+        if validation is None
+        else make_dataset(*validation, EVALUATION_BATCH_SIZE, shuffle=False, seed=0)
+    )
 
     writers = RunWriters(run_dir)
     write_config(writers, {"experiment": config.experiment, **config.to_dict()}, run_dir.name)
@@ -123,9 +156,20 @@ def train_classifier(
     callbacks: list[keras.callbacks.Callback] = [
         timer,
         nan_guard,
-        ScalarLogger(writers, config.log_every, steps_per_epoch),
+        ScalarLogger(writers, config.log_every, steps_per_epoch, monitor_name=monitor_name),
         GraphLogger(writers, train_data.element_spec),
     ]
+    test_images = image_view(dataset.x_test, dataset.image_shape)
+    if config.images:
+        callbacks.append(
+            ConfusionMatrixCallback(
+                run_dir / "images",
+                dataset.x_test,
+                dataset.y_test,
+                png_dir=run_dir,
+                images=test_images,
+            )
+        )
     if config.layer_statistics:
         callbacks.append(
             LayerStatistics(
@@ -135,7 +179,7 @@ def train_classifier(
                 steps_per_epoch,
             )
         )
-    callbacks += [*extra_callbacks, ProgressPrinter(config.epochs, timer, print_fn)]
+    callbacks += [*extra_callbacks, ProgressPrinter(epochs, timer, print_fn)]
 
     results = {
         "experiment": config.experiment,
@@ -147,14 +191,17 @@ def train_classifier(
         "parameters": int(model.count_params()),
         "train_samples": len(dataset.x_train),
         "test_samples": len(dataset.x_test),
+        "validation_samples": 0 if validation is None else len(validation[0]),
+        "steps_per_epoch": steps_per_epoch,
         "status": "running",
     }
     write_results(run_dir, results)
     try:
         model.fit(
             train_data,
-            validation_data=test_data,
-            epochs=config.epochs,
+            validation_data=monitor_data,
+            epochs=epochs,
+            steps_per_epoch=steps_per_epoch if config.steps > 0 else None,
             callbacks=callbacks,
             shuffle=False,  # the tf.data pipeline already reshuffles each epoch
             verbose=0,
@@ -179,6 +226,18 @@ def train_classifier(
             f"--learning-rate than {config.learning_rate:g} (logs kept in {run_dir})"
         )
 
+    model.save(run_dir / "model.keras")
+    if embedding_layer and config.embedding_samples > 0:
+        count = config.embedding_samples
+        write_layer_embedding(
+            model,
+            embedding_layer,
+            dataset.x_test[:count],
+            dataset.y_test[:count],
+            run_dir,
+            images=None if test_images is None else test_images[:count],
+            seed=config.seed,
+        )
     train_eval = make_dataset(
         dataset.x_train, dataset.y_train, EVALUATION_BATCH_SIZE, shuffle=False, seed=0
     )
@@ -190,13 +249,14 @@ def train_classifier(
         "test_loss": float(test_loss),
         "test_accuracy": float(test_accuracy),
     }
-    write_final_metrics(writers, metrics, step=config.epochs)
+    write_final_metrics(writers, metrics, step=epochs)
     writers.close()
     results.update(
         status="finished",
         metrics=metrics,
         train_samples_per_second=round(
-            len(dataset.x_train) * len(timer.epoch_times) / max(train_time, 1e-9), 1
+            steps_per_epoch * config.batch_size * len(timer.epoch_times) / max(train_time, 1e-9),
+            1,
         ),
         wall_time_s=round(time.perf_counter() - started, 3),
     )

@@ -1,0 +1,29 @@
+"""Every `tfnn train NAME` experiment, without importing TensorFlow.
+
+Each entry: the config class, its presets, and ``"module:attribute"`` of the
+:class:`tfnn.experiments.spec.Experiment` that runs it (imported only when used).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import NamedTuple
+
+from tfnn.configs.digits import DIGITS_PRESETS, DigitsConfig
+
+
+class Entry(NamedTuple):
+    config_class: type
+    presets: dict[str, dict]
+    experiment: str
+
+
+EXPERIMENTS: dict[str, Entry] = {
+    "digits": Entry(DigitsConfig, DIGITS_PRESETS, "tfnn.experiments.digits:DIGITS"),
+}
+
+
+def load_experiment(name: str):
+    """Imports and returns the ``Experiment`` registered as ``name``."""
+    module_name, attribute = EXPERIMENTS[name].experiment.split(":")
+    return getattr(importlib.import_module(module_name), attribute)

@@ -1,0 +1,62 @@
+"""What an experiment is: its config, data, model and what to embed; one generic run."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import keras
+import numpy as np
+
+from tfnn.configs.common import TrainConfig
+from tfnn.data.dataset import Dataset
+from tfnn.rundir import create_run_dir
+from tfnn.training.runner import train_classifier
+
+
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+    """The parts that differ between `tfnn train ...` experiments.
+
+    Attributes:
+        load_data: Config -> Dataset (train/test arrays).
+        build_model: (config, dataset) -> uncompiled Keras model.
+        embedding_layer: Layer whose test-set activations go to the Projector, or None.
+    """
+
+    load_data: Callable[[TrainConfig], Dataset]
+    build_model: Callable[[TrainConfig, Dataset], keras.Model]
+    embedding_layer: str | None = None
+
+
+def carve_validation(
+    dataset: Dataset, samples: int, seed: int
+) -> tuple[Dataset, tuple[np.ndarray, np.ndarray] | None]:
+    """Moves ``samples`` seeded-random training samples into a validation set."""
+    if samples <= 0:
+        return dataset, None
+    order = np.random.default_rng(seed).permutation(len(dataset.x_train))
+    keep, held_out = order[samples:], order[:samples]
+    train = dataclasses.replace(
+        dataset, x_train=dataset.x_train[keep], y_train=dataset.y_train[keep]
+    )
+    return train, (dataset.x_train[held_out], dataset.y_train[held_out])
+
+
+def run_experiment(experiment: Experiment, config: TrainConfig, print_fn=print) -> dict:
+    """Loads data, makes a fresh run directory and trains; returns ``results.json``'s content."""
+    dataset = experiment.load_data(config)
+    # The directory is made after the data loads, so bad data leaves no empty run behind.
+    run_dir = create_run_dir(config.logdir, config.experiment, config.short_name())
+    dataset, validation = carve_validation(
+        dataset, getattr(config, "validation_samples", 0), config.seed
+    )
+    return train_classifier(
+        config,
+        dataset,
+        lambda: experiment.build_model(config, dataset),
+        run_dir,
+        validation=validation,
+        embedding_layer=experiment.embedding_layer,
+        print_fn=print_fn,
+    )
