@@ -184,7 +184,8 @@ def tsne_2d(embeddings: np.ndarray, perplexity: float = 30.0, seed: int = 0) -> 
     tsne = TSNE(
         n_components=2,
         perplexity=_effective_perplexity(perplexity, len(x)),
-        init="pca",
+        # PCA initialisation needs at least two features (a 1-unit layer has one).
+        init="pca" if x.shape[1] >= 2 else "random",
         random_state=seed,
     )
     return tsne.fit_transform(x)
