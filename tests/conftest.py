@@ -22,7 +22,7 @@ def fixed_seed():
     np.random.seed(0)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def mnist_dir() -> Path:
     """The directory holding the real mnist.npz (``TFNN_DATA_DIR``); skips when absent."""
     data_dir = os.environ.get("TFNN_DATA_DIR")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import events
 import numpy as np
 import pytest
 
@@ -13,6 +12,8 @@ from tfnn.data.digits import load_digits
 from tfnn.experiments.digits import run_digits
 from tfnn.models.mlp import build_mlp
 from tfnn.rundir import create_run_dir
+
+import events
 
 
 def quiet(*args, **kwargs):

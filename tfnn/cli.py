@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).add_parser(commands)
 
+    evaluate = commands.add_parser("evaluate", help="reload a run's model.keras and test it")
+    evaluate.add_argument("run_dir", help="a run directory printed by `tfnn train`")
+
     board = commands.add_parser("board", help="start TensorBoard on a log root")
     board.add_argument("--logdir", default="logs", help="log root (default: logs)")
     board.add_argument("--port", type=int, default=6006, help="port on 127.0.0.1 (default: 6006)")
@@ -100,6 +103,14 @@ def run(argv: Sequence[str] | None = None) -> int:
         from tfnn.experiments.spec import run_experiment
 
         print_summary(run_experiment(load_experiment(args.experiment), config))
+        return 0
+    if args.command == "evaluate":
+        import_tensorflow_quietly()
+        metrics = _load("tfnn.evaluate:evaluate_run")(args.run_dir)
+        print(
+            f"{args.run_dir}: test accuracy {metrics['test_accuracy']:.4f} "
+            f"(loss {metrics['test_loss']:.4f})"
+        )
         return 0
     if args.command == "board":
         return _load("tfnn.board:serve")(args.logdir, args.port)

@@ -10,6 +10,7 @@ import importlib
 from typing import NamedTuple
 
 from tfnn.configs.digits import DIGITS_PRESETS, DigitsConfig
+from tfnn.configs.mnist import CNN_PRESETS, MNIST_DNN_PRESETS, CnnConfig, MnistDnnConfig
 
 
 class Entry(NamedTuple):
@@ -20,6 +21,8 @@ class Entry(NamedTuple):
 
 EXPERIMENTS: dict[str, Entry] = {
     "digits": Entry(DigitsConfig, DIGITS_PRESETS, "tfnn.experiments.digits:DIGITS"),
+    "mnist-dnn": Entry(MnistDnnConfig, MNIST_DNN_PRESETS, "tfnn.experiments.mnist:MNIST_DNN"),
+    "cnn": Entry(CnnConfig, CNN_PRESETS, "tfnn.experiments.mnist:CNN"),
 }
 
 

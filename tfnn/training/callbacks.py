@@ -26,9 +26,12 @@ class EpochTimer(keras.callbacks.Callback):
 class ProgressPrinter(keras.callbacks.Callback):
     """One short line per epoch, instead of Keras' progress bars (which flood logs)."""
 
-    def __init__(self, epochs: int, timer: EpochTimer, print_fn=print):
+    def __init__(
+        self, epochs: int, timer: EpochTimer, print_fn=print, monitor_name: str = "test"
+    ):
         super().__init__()
         self.epochs = epochs
+        self.monitor_name = monitor_name
         self.timer = timer
         self.print_fn = print_fn
 
@@ -37,7 +40,8 @@ class ProgressPrinter(keras.callbacks.Callback):
         parts = [f"epoch {epoch + 1:>3}/{self.epochs}"]
         for name in ("loss", "accuracy", "val_loss", "val_accuracy"):
             if name in logs:
-                parts.append(f"{name.replace('val_', 'test_')} {float(logs[name]):.4f}")
+                label = name.replace("val_", f"{self.monitor_name}_")
+                parts.append(f"{label} {float(logs[name]):.4f}")
         if self.timer.epoch_times:
             parts.append(f"{self.timer.epoch_times[-1]:.2f}s")
         self.print_fn("  ".join(parts), flush=True)

@@ -74,13 +74,13 @@ def compile_model(model: keras.Model, config: TrainConfig) -> keras.Model:
 
 
 def plan_steps(config: TrainConfig, train_samples: int) -> tuple[int, int]:
-    """(epochs, steps per epoch): whole passes, or ``--steps`` cut into epochs of at
-    most one pass each (the last epoch may be a full pass past the budget's end)."""
+    """(epochs, steps per epoch): whole passes, or the ``--steps`` budget cut into
+    equal epochs of at most one pass each (exact when the budget divides evenly)."""
     steps_per_pass = math.ceil(train_samples / config.batch_size)
     if config.steps <= 0:
         return config.epochs, steps_per_pass
-    steps_per_epoch = min(config.steps, steps_per_pass)
-    return math.ceil(config.steps / steps_per_epoch), steps_per_epoch
+    epochs = math.ceil(config.steps / steps_per_pass)
+    return epochs, math.ceil(config.steps / epochs)
 
 
 def image_view(x: np.ndarray, image_shape: tuple[int, ...] | None) -> np.ndarray | None:
@@ -179,7 +179,7 @@ def train_classifier(
                 steps_per_epoch,
             )
         )
-    callbacks += [*extra_callbacks, ProgressPrinter(epochs, timer, print_fn)]
+    callbacks += [*extra_callbacks, ProgressPrinter(epochs, timer, print_fn, monitor_name)]
 
     results = {
         "experiment": config.experiment,
