@@ -72,9 +72,9 @@ def test_epoch_and_step_scalars_for_train_and_test(short_run):
     assert [step for step, _ in train["epoch_accuracy"]] == [1, 2, 3]
     assert [step for step, _ in test["epoch_loss"]] == [1, 2, 3]
     assert [step for step, _ in train["learning_rate"]] == [1, 2, 3]
-    # 45 steps an epoch, 10 per compiled call, logged at the first call past each 10.
+    # 45 steps an epoch, 15 per compiled call, logged at the first call past each 10.
     steps = [step for step, _ in train["step_loss"]]
-    assert steps == [10, 20, 30, 40, 55, 65, 75, 85, 90, 100, 110, 120, 130]
+    assert steps == [15, 30, 45, 60, 75, 90, 105, 120, 135]
     losses = [value for _, value in train["step_loss"]]
     assert losses[-1] < losses[0]
 
@@ -110,7 +110,7 @@ def test_layer_statistics_every_n_steps(short_run):
         "output/net_inputs",
         "output/activations",
     ):
-        assert histograms[tag] == [0, 10, 20, 30, 40, 55, 65, 75, 85, 90, 100, 110, 120, 130], tag
+        assert histograms[tag] == [0, 15, 30, 45, 60, 75, 90, 105, 120, 135], tag
     scalar_tags = set(events.scalars(run_dir / "train"))
     assert {
         "hidden1/weights/mean",

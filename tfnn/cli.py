@@ -43,6 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
                 help="start from a report's settings; explicit flags override it",
             )
         add_config_flags(sub, config_class)
+        sub.add_argument(
+            "--resume",
+            metavar="RUN_DIR",
+            help="continue an interrupted run in its own directory, with its recorded settings",
+        )
 
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).add_parser(commands)
@@ -98,11 +103,18 @@ def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "train":
         config_class, presets, _ = EXPERIMENTS[args.experiment]
-        config = config_from_args(config_class, args, presets)
+        resume_dir = None
+        if args.resume:
+            from tfnn.resume import config_to_resume
+
+            config, resume_dir = config_to_resume(args, config_class)
+        else:
+            config = config_from_args(config_class, args, presets)
         import_tensorflow_quietly()
         from tfnn.experiments.spec import run_experiment
 
-        print_summary(run_experiment(load_experiment(args.experiment), config))
+        experiment = load_experiment(args.experiment)
+        print_summary(run_experiment(experiment, config, resume_dir=resume_dir))
         return 0
     if args.command == "evaluate":
         import_tensorflow_quietly()

@@ -40,9 +40,9 @@ class TrainConfig:
     embedding_samples: int = option(
         2000, "test samples whose hidden representation goes to the Projector and t-SNE (0: none)"
     )
-    # 0 picks per model (see tfnn.training.runner.resolve_steps_per_execution): running many
-    # steps per Python call is what makes per-step hooks cheap.
-    steps_per_execution: int = option(0, "training steps per compiled call (0 = automatic)")
+    # Running many steps per Python call is what makes per-step hooks cheap; the runner
+    # uses the largest divisor of the epoch's steps up to this (see resolve_steps_per_execution).
+    steps_per_execution: int = option(32, "at most this many training steps per compiled call")
     jit_compile: bool = option(False, "compile the training step with XLA")
 
     def __post_init__(self) -> None:
@@ -58,7 +58,7 @@ class TrainConfig:
         check.check_choice("optimizer", self.optimizer, check.OPTIMIZERS)
         check.check_int("seed", self.seed, minimum=0)
         check.check_int("log_every", self.log_every)
-        check.check_int("steps_per_execution", self.steps_per_execution, minimum=0)
+        check.check_int("steps_per_execution", self.steps_per_execution, maximum=10_000)
         if not isinstance(self.logdir, str) or not self.logdir:
             raise check.ConfigError("--logdir must be a directory path")
 

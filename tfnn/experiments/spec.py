@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -43,11 +44,17 @@ def carve_validation(
     return train, (dataset.x_train[held_out], dataset.y_train[held_out])
 
 
-def run_experiment(experiment: Experiment, config: TrainConfig, print_fn=print) -> dict:
-    """Loads data, makes a fresh run directory and trains; returns ``results.json``'s content."""
+def run_experiment(
+    experiment: Experiment, config: TrainConfig, print_fn=print, resume_dir: Path | None = None
+) -> dict:
+    """Loads data, makes a fresh run directory and trains; returns ``results.json``'s content.
+
+    With ``resume_dir`` (a run that was interrupted), training continues there
+    from its last finished epoch instead.
+    """
     dataset = experiment.load_data(config)
     # The directory is made after the data loads, so bad data leaves no empty run behind.
-    run_dir = create_run_dir(config.logdir, config.experiment, config.short_name())
+    run_dir = resume_dir or create_run_dir(config.logdir, config.experiment, config.short_name())
     dataset, validation = carve_validation(
         dataset, getattr(config, "validation_samples", 0), config.seed
     )

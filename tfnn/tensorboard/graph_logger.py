@@ -19,13 +19,20 @@ class GraphLogger(keras.callbacks.Callback):
     Args:
         writers: The run's writers; the graph goes to the ``train`` sub-run.
         element_spec: ``(x_spec, y_spec)`` of the training ``tf.data.Dataset``.
+        write: False to skip (the run being resumed wrote it already).
     """
 
-    def __init__(self, writers: RunWriters, element_spec: tuple[tf.TensorSpec, tf.TensorSpec]):
+    def __init__(
+        self,
+        writers: RunWriters,
+        element_spec: tuple[tf.TensorSpec, tf.TensorSpec],
+        write: bool = True,
+    ):
         super().__init__()
         self.writers = writers
         self.element_spec = element_spec
-        self.written = False
+        # A resumed run already has its graph.
+        self.written = not write
 
     def on_train_batch_end(self, batch, logs=None):
         if self.written:

@@ -29,7 +29,11 @@ class RunWriters:
     def __getitem__(self, name: str) -> tf.summary.SummaryWriter:
         if name not in self._writers:
             path = self.run_dir if name == "" else self.run_dir / name
-            self._writers[name] = tf.summary.create_file_writer(str(path))
+            # Events reach the file only on flush() at epoch ends: a run killed
+            # mid-epoch leaves no steps that its resumed run would write again.
+            self._writers[name] = tf.summary.create_file_writer(
+                str(path), max_queue=1_000_000, flush_millis=24 * 3600 * 1000
+            )
         return self._writers[name]
 
     def flush(self) -> None:
@@ -100,10 +104,16 @@ class ScalarLogger(keras.callbacks.Callback):
         self.writers = writers
         self.monitor_name = monitor_name
         self.counter = StepCounter(every_steps, steps_per_epoch, initial_epoch)
+        self._resume_checked = False
         self._previous_batch = -1
         self._previous_means: dict[str, float] = {}
 
     def on_epoch_begin(self, epoch, logs=None):
+        if not self._resume_checked:
+            self._resume_checked = True
+            self.counter.last_logged_step = max(
+                self.counter.last_logged_step, epoch * self.counter.steps_per_epoch
+            )
         self.counter.epoch = epoch
         self._previous_batch = -1
         self._previous_means = {}

@@ -11,9 +11,10 @@ import keras
 class EpochTimer(keras.callbacks.Callback):
     """Records the wall time of each epoch (validation included)."""
 
-    def __init__(self):
+    def __init__(self, earlier: list[float] | None = None):
         super().__init__()
-        self.epoch_times: list[float] = []
+        # A resumed run starts with the epoch times of the epochs it skips.
+        self.epoch_times: list[float] = list(earlier or [])
         self._started = 0.0
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -26,9 +27,7 @@ class EpochTimer(keras.callbacks.Callback):
 class ProgressPrinter(keras.callbacks.Callback):
     """One short line per epoch, instead of Keras' progress bars (which flood logs)."""
 
-    def __init__(
-        self, epochs: int, timer: EpochTimer, print_fn=print, monitor_name: str = "test"
-    ):
+    def __init__(self, epochs: int, timer: EpochTimer, print_fn=print, monitor_name: str = "test"):
         super().__init__()
         self.epochs = epochs
         self.monitor_name = monitor_name
@@ -45,6 +44,25 @@ class ProgressPrinter(keras.callbacks.Callback):
         if self.timer.epoch_times:
             parts.append(f"{self.timer.epoch_times[-1]:.2f}s")
         self.print_fn("  ".join(parts), flush=True)
+
+
+class ResultsProgress(keras.callbacks.Callback):
+    """Rewrites ``results.json`` after each epoch, so a killed run shows how far it got."""
+
+    def __init__(self, run_dir, results: dict, timer: EpochTimer):
+        super().__init__()
+        self.run_dir = run_dir
+        self.results = results
+        self.timer = timer
+
+    def on_epoch_end(self, epoch, logs=None):
+        from tfnn.results import write_results
+
+        self.results.update(
+            epochs_completed=epoch + 1,
+            epoch_times_s=[round(t, 4) for t in self.timer.epoch_times],
+        )
+        write_results(self.run_dir, self.results)
 
 
 class StopOnNaN(keras.callbacks.TerminateOnNaN):

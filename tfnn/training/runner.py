@@ -7,6 +7,7 @@ config, data and model builder; nothing here is specific to one experiment.
 from __future__ import annotations
 
 import io
+import json
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -19,28 +20,55 @@ import tensorflow as tf
 from tfnn.configs.common import TrainConfig
 from tfnn.data.dataset import Dataset
 from tfnn.errors import TrainingDiverged
-from tfnn.results import command_line, library_versions, write_results
+from tfnn.results import command_line, library_versions, read_results, write_results
 from tfnn.tensorboard.graph_logger import GraphLogger
 from tfnn.tensorboard.hparams import write_config, write_final_metrics
 from tfnn.tensorboard.images import ConfusionMatrixCallback
 from tfnn.tensorboard.projector import write_layer_embedding
 from tfnn.tensorboard.scalars import RunWriters, ScalarLogger
 from tfnn.tensorboard.stats import LayerStatistics
-from tfnn.training.callbacks import EpochTimer, ProgressPrinter, StopOnNaN
+from tfnn.training.callbacks import EpochTimer, ProgressPrinter, ResultsProgress, StopOnNaN
 from tfnn.training.optimizers import make_optimizer
 from tfnn.training.seeding import seed_everything
 
+BACKUP_DIR = "backup"
 PROBE_SAMPLES = 256
 EVALUATION_BATCH_SIZE = 1024
 MAX_STEPS_PER_EXECUTION = 32
 
 
-def resolve_steps_per_execution(requested: int, log_every: int) -> int:
-    """Steps per compiled call: the requested value, or the largest divisor of
-    ``log_every`` up to 32, so N-step logs land exactly on multiples of N."""
-    if requested > 0:
-        return requested
-    return max(d for d in range(1, MAX_STEPS_PER_EXECUTION + 1) if log_every % d == 0)
+def resolve_steps_per_execution(requested: int, steps_per_epoch: int) -> int:
+    """Training steps per compiled call: the largest divisor of ``steps_per_epoch`` up
+    to ``requested`` (32 when 0).
+
+    It must divide the epoch: with an endless stream Keras runs every call in
+    full, so a call that crosses the epoch's end would train extra steps.
+    """
+    limit = requested if requested > 0 else MAX_STEPS_PER_EXECUTION
+    return max(d for d in range(1, min(limit, steps_per_epoch) + 1) if steps_per_epoch % d == 0)
+
+
+def make_training_stream(
+    x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, first_step: int = 0
+) -> tf.data.Dataset:
+    """An endless stream of training batches, pass after pass, each pass in the order
+    of a stateless shuffle seeded by (seed, pass). The batches depend only on the
+    step number, so a resumed run sees exactly what an uninterrupted run would."""
+    features, labels = tf.constant(x), tf.constant(y)
+    steps_per_pass = math.ceil(len(x) / batch_size)
+    first_pass, offset = divmod(first_step, steps_per_pass)
+
+    def one_pass(pass_index):
+        order = tf.random.experimental.stateless_shuffle(
+            tf.range(len(x)), seed=tf.stack([tf.constant(seed, tf.int64), pass_index])
+        )
+        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+
+    def gather(indices):
+        return tf.gather(features, indices), tf.gather(labels, indices)
+
+    stream = tf.data.Dataset.range(first_pass, 2**62).flat_map(one_pass).skip(offset)
+    return stream.map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
 def make_dataset(
@@ -59,14 +87,16 @@ def make_loss(reduction: str = "mean") -> keras.losses.Loss:
     return keras.losses.SparseCategoricalCrossentropy(reduction=keras_reduction)
 
 
-def compile_model(model: keras.Model, config: TrainConfig) -> keras.Model:
+def compile_model(
+    model: keras.Model, config: TrainConfig, steps_per_epoch: int | None = None
+) -> keras.Model:
     """Compiles ``model`` with the config's optimizer and execution settings."""
     model.compile(
         optimizer=make_optimizer(config.optimizer, config.learning_rate),
         loss=make_loss(getattr(config, "loss_reduction", "mean")),
         metrics=["accuracy"],
         steps_per_execution=resolve_steps_per_execution(
-            config.steps_per_execution, config.log_every
+            config.steps_per_execution, steps_per_epoch or MAX_STEPS_PER_EXECUTION
         ),
         jit_compile=config.jit_compile,
     )
@@ -81,6 +111,15 @@ def plan_steps(config: TrainConfig, train_samples: int) -> tuple[int, int]:
         return config.epochs, steps_per_pass
     epochs = math.ceil(config.steps / steps_per_pass)
     return epochs, math.ceil(config.steps / epochs)
+
+
+def backed_up_epoch(run_dir: Path) -> int:
+    """Epochs an interrupted run in ``run_dir`` finished (0 for a new run)."""
+    metadata = run_dir / BACKUP_DIR / "training_metadata.json"
+    try:
+        return int(json.loads(metadata.read_text())["epoch"])
+    except (OSError, ValueError, KeyError):
+        return 0
 
 
 def image_view(x: np.ndarray, image_shape: tuple[int, ...] | None) -> np.ndarray | None:
@@ -108,17 +147,23 @@ def train_classifier(
 ) -> dict:
     """Trains a softmax classifier and writes its TensorBoard logs and ``results.json``.
 
+    A run killed at any point continues from its last finished epoch when
+    called again with the same ``run_dir`` (Keras' ``BackupAndRestore`` in
+    ``run_dir/backup``); summaries are flushed only at epoch ends, so the
+    resumed curves have neither gaps nor duplicated steps.
+
     Args:
         config: The experiment's config; common fields come from ``TrainConfig``.
         dataset: Train/test arrays. Without ``validation`` the test set gives
             the per-epoch curves (as the seed reports plot them); the reported
             numbers always come from one final evaluation.
         build_model: Returns an uncompiled Keras model; called after seeding.
-        run_dir: A fresh directory from ``tfnn.rundir.create_run_dir``.
+        run_dir: A fresh directory from ``tfnn.rundir.create_run_dir``, or the
+            directory of an interrupted run to resume.
         validation: Held-out training samples for the per-epoch curves.
         embedding_layer: Layer whose activations on test samples go to the
             Projector and a t-SNE plot after training.
-        extra_callbacks: Experiment-specific callbacks (images, embeddings ...).
+        extra_callbacks: Experiment-specific callbacks.
         print_fn: Where progress lines go.
 
     Returns:
@@ -130,15 +175,18 @@ def train_classifier(
     """
     started = time.perf_counter()
     seed_everything(config.seed, config.deterministic)
-    model = compile_model(build_model(), config)
+    epochs, steps_per_epoch = plan_steps(config, len(dataset.x_train))
+    model = compile_model(build_model(), config, steps_per_epoch)
     (run_dir / "model.txt").write_text(_model_summary(model))
 
-    epochs, steps_per_epoch = plan_steps(config, len(dataset.x_train))
-    train_data = make_dataset(
-        dataset.x_train, dataset.y_train, config.batch_size, shuffle=True, seed=config.seed
+    first_epoch = backed_up_epoch(run_dir)
+    train_data = make_training_stream(
+        dataset.x_train,
+        dataset.y_train,
+        config.batch_size,
+        config.seed,
+        first_step=first_epoch * steps_per_epoch,
     )
-    if config.steps > 0:
-        train_data = train_data.repeat()
     test_data = make_dataset(
         dataset.x_test, dataset.y_test, EVALUATION_BATCH_SIZE, shuffle=False, seed=0
     )
@@ -149,15 +197,33 @@ def train_classifier(
         else make_dataset(*validation, EVALUATION_BATCH_SIZE, shuffle=False, seed=0)
     )
 
+    previous = read_results(run_dir) if first_epoch else {}
+    results = {
+        "experiment": config.experiment,
+        "run_dir": str(run_dir),
+        "command": previous.get("command", command_line()),
+        "config": config.to_dict(),
+        "seed": config.seed,
+        "versions": library_versions(),
+        "parameters": int(model.count_params()),
+        "train_samples": len(dataset.x_train),
+        "test_samples": len(dataset.x_test),
+        "validation_samples": 0 if validation is None else len(validation[0]),
+        "steps_per_epoch": steps_per_epoch,
+        "resumed_at_epochs": previous.get("resumed_at_epochs", [])
+        + ([first_epoch] if first_epoch else []),
+        "status": "running",
+    }
+    timer = EpochTimer(previous.get("epoch_times_s", [])[:first_epoch])
     writers = RunWriters(run_dir)
-    write_config(writers, {"experiment": config.experiment, **config.to_dict()}, run_dir.name)
-    timer = EpochTimer()
+    if not first_epoch:
+        write_config(writers, {"experiment": config.experiment, **config.to_dict()}, run_dir.name)
     nan_guard = StopOnNaN()
     callbacks: list[keras.callbacks.Callback] = [
         timer,
         nan_guard,
         ScalarLogger(writers, config.log_every, steps_per_epoch, monitor_name=monitor_name),
-        GraphLogger(writers, train_data.element_spec),
+        GraphLogger(writers, train_data.element_spec, write=not first_epoch),
     ]
     test_images = image_view(dataset.x_test, dataset.image_shape)
     if config.images:
@@ -179,31 +245,22 @@ def train_classifier(
                 steps_per_epoch,
             )
         )
-    callbacks += [*extra_callbacks, ProgressPrinter(epochs, timer, print_fn, monitor_name)]
-
-    results = {
-        "experiment": config.experiment,
-        "run_dir": str(run_dir),
-        "command": command_line(),
-        "config": config.to_dict(),
-        "seed": config.seed,
-        "versions": library_versions(),
-        "parameters": int(model.count_params()),
-        "train_samples": len(dataset.x_train),
-        "test_samples": len(dataset.x_test),
-        "validation_samples": 0 if validation is None else len(validation[0]),
-        "steps_per_epoch": steps_per_epoch,
-        "status": "running",
-    }
+    callbacks += [
+        *extra_callbacks,
+        ProgressPrinter(epochs, timer, print_fn, monitor_name),
+        ResultsProgress(run_dir, results, timer),
+        # Last, so an epoch's summaries are flushed before it counts as done.
+        keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR)),
+    ]
     write_results(run_dir, results)
     try:
         model.fit(
             train_data,
             validation_data=monitor_data,
             epochs=epochs,
-            steps_per_epoch=steps_per_epoch if config.steps > 0 else None,
+            steps_per_epoch=steps_per_epoch,
             callbacks=callbacks,
-            shuffle=False,  # the tf.data pipeline already reshuffles each epoch
+            shuffle=False,  # the stream is already shuffled, pass by pass
             verbose=0,
         )
     except KeyboardInterrupt:

@@ -1,0 +1,115 @@
+"""Kill -9 a training run, resume it, and get the uninterrupted run's numbers."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import events
+
+TRAIN = [
+    "train",
+    "digits",
+    "--epochs",
+    "40",
+    "--batch-size",
+    "16",
+    "--seed",
+    "5",
+    "--deterministic",
+    "--no-images",
+    "--embedding-samples",
+    "0",
+    "--log-every",
+    "25",
+]
+
+
+def tfnn(*argv: str, **kwargs):
+    return subprocess.run(
+        [sys.executable, "-m", "tfnn.cli", *argv],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        **kwargs,
+    )
+
+
+def only_run(logdir: Path) -> Path:
+    (run_dir,) = (logdir / "digits").iterdir()
+    return run_dir
+
+
+def kill_after_epoch(logdir: Path, epoch: int) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tfnn.cli", *TRAIN, "--logdir", str(logdir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and process.poll() is None:
+        metadata = list(logdir.glob("digits/*/backup/training_metadata.json"))
+        if metadata:
+            try:
+                if json.loads(metadata[0].read_text())["epoch"] >= epoch:
+                    break
+            except (ValueError, KeyError, OSError):
+                pass
+        time.sleep(0.01)
+    assert process.poll() is None, "the run finished before it could be killed"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    logdir = tmp_path_factory.mktemp("whole")
+    result = tfnn(*TRAIN, "--logdir", str(logdir))
+    assert result.returncode == 0, result.stderr
+    return json.loads((only_run(logdir) / "results.json").read_text())
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_to_identical_metrics(uninterrupted, tmp_path):
+    kill_after_epoch(tmp_path, epoch=3)
+    run_dir = only_run(tmp_path)
+    killed = json.loads((run_dir / "results.json").read_text())
+    assert killed["status"] == "running" and killed["epochs_completed"] < 40
+
+    result = tfnn("train", "digits", "--resume", str(run_dir))
+    assert result.returncode == 0, result.stderr
+    resumed = json.loads((run_dir / "results.json").read_text())
+    assert resumed["status"] == "finished"
+    assert resumed["resumed_at_epochs"] and resumed["resumed_at_epochs"][0] >= 3
+    assert resumed["metrics"] == uninterrupted["metrics"]
+    assert len(resumed["epoch_times_s"]) == 40
+
+    # Curves continue: every epoch and every logged step exactly once.
+    train = events.scalars(run_dir / "train")
+    assert [step for step, _ in train["epoch_accuracy"]] == list(range(1, 41))
+    whole = events.scalars(Path(uninterrupted["run_dir"]) / "train")
+    assert [step for step, _ in train["step_loss"]] == [step for step, _ in whole["step_loss"]]
+    assert (
+        events.histogram_steps(run_dir / "train")["hidden1/weights"]
+        == (events.histogram_steps(Path(uninterrupted["run_dir"]) / "train")["hidden1/weights"])
+    )
+
+
+def test_resume_refuses_what_is_not_an_unfinished_run(uninterrupted, tmp_path):
+    finished = tfnn("train", "digits", "--resume", uninterrupted["run_dir"])
+    assert finished.returncode == 2
+    assert "has already finished" in finished.stderr
+    not_a_run = tfnn("train", "digits", "--resume", str(tmp_path))
+    assert not_a_run.returncode == 2 and "is not a tfnn run directory" in not_a_run.stderr
+    with_flags = tfnn("train", "digits", "--resume", str(tmp_path), "--epochs", "3")
+    assert with_flags.returncode == 2 and "drop --epochs" in with_flags.stderr
+    for result in (finished, not_a_run, with_flags):
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []  # nothing written into the directory
