@@ -24,7 +24,7 @@ def quiet(*args, **kwargs):
 def short_run(tmp_path_factory):
     """Three epochs of the default network (batch 32: 45 steps an epoch)."""
     logdir = tmp_path_factory.mktemp("logs")
-    config = DigitsConfig(epochs=3, log_every=10, logdir=str(logdir))
+    config = DigitsConfig(epochs=3, log_every=10, stats_every=10, logdir=str(logdir))
     return run_digits(config, print_fn=quiet)
 
 

@@ -33,6 +33,7 @@ def cnn_run(tmp_path_factory, request):
         steps=150,
         batch_size=32,
         log_every=50,
+        stats_every=50,
         embedding_samples=200,
         logdir=str(tmp_path_factory.mktemp("logs")),
     )

@@ -29,6 +29,8 @@ TRAIN = [
     "0",
     "--log-every",
     "25",
+    "--stats-every",
+    "25",
 ]
 
 

@@ -32,11 +32,18 @@ class TrainConfig:
         False, "enable TensorFlow op determinism (bit-identical reruns, a little slower)"
     )
     logdir: str = option("logs", "TensorBoard log root; each run gets its own directory inside")
-    log_every: int = option(100, "write step scalars and layer statistics every N training steps")
-    layer_statistics: bool = option(
-        True, "log weights/biases/net inputs/activations statistics every --log-every steps"
+    log_every: int = option(100, "write step scalars (loss, accuracy) every N training steps")
+    stats_every: int = option(
+        100, "write layer statistics (histograms, min/max/mean/std) every N training steps"
     )
-    images: bool = option(True, "confusion matrix and misclassified test images each epoch")
+    layer_statistics: bool = option(
+        True, "log weights/biases/net inputs/activations statistics every --stats-every steps"
+    )
+    images: bool = option(True, "confusion matrix and misclassified test images")
+    # Rendering a figure costs ~0.1 s: more than a whole digits epoch.
+    images_every: int = option(
+        0, "write the images every N epochs (0: about ten times per run, always the last)"
+    )
     embedding_samples: int = option(
         2000, "test samples whose hidden representation goes to the Projector and t-SNE (0: none)"
     )
@@ -54,10 +61,12 @@ class TrainConfig:
         check.check_int("batch_size", self.batch_size, maximum=1_000_000)
         check.check_int("epochs", self.epochs, maximum=100_000)
         check.check_int("steps", self.steps, minimum=0)
+        check.check_int("images_every", self.images_every, minimum=0)
         check.check_int("embedding_samples", self.embedding_samples, minimum=0)
         check.check_choice("optimizer", self.optimizer, check.OPTIMIZERS)
         check.check_int("seed", self.seed, minimum=0)
         check.check_int("log_every", self.log_every)
+        check.check_int("stats_every", self.stats_every)
         check.check_int("steps_per_execution", self.steps_per_execution, maximum=10_000)
         if not isinstance(self.logdir, str) or not self.logdir:
             raise check.ConfigError("--logdir must be a directory path")

@@ -44,7 +44,6 @@ class MnistDnnConfig(MnistConfig):
     learning_rate: float = option(0.01, "step size of the optimizer")
     batch_size: int = option(64, "training samples per step")
     epochs: int = option(50, "passes over the training set")
-    log_every: int = option(100, "write step scalars and layer statistics every N training steps")
     jit_compile: bool = option(True, "compile the training step with XLA (faster for dense nets)")
 
     def validate(self) -> None:

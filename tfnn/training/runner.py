@@ -234,6 +234,7 @@ def train_classifier(
                 dataset.y_test,
                 png_dir=run_dir,
                 images=test_images,
+                every_epochs=config.images_every or max(1, epochs // 10),
             )
         )
     if config.layer_statistics:
@@ -241,7 +242,7 @@ def train_classifier(
             LayerStatistics(
                 writers["train"],
                 dataset.x_train[:PROBE_SAMPLES],
-                config.log_every,
+                config.stats_every,
                 steps_per_epoch,
             )
         )

@@ -1,0 +1,80 @@
+"""`python -m tfnn.bench [--quick] [--only a,b] [--output FILE]` (see scripts/bench)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from tfnn.bench.harness import TRAINING_CASES, bench_startup, bench_training
+from tfnn.bench.machine import machine_info
+
+BENCHMARKS = (*TRAINING_CASES, "startup")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="scripts/bench")
+    parser.add_argument("--quick", action="store_true", help="reduced budgets (~3 min)")
+    parser.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated names")
+    parser.add_argument("--repetitions", type=int, default=None, help="processes per variant")
+    parser.add_argument("--output", default=None, help="JSON file (default logs/bench/...)")
+    args = parser.parse_args()
+    names = [name for name in args.only.split(",") if name]
+    unknown = sorted(set(names) - set(BENCHMARKS))
+    if unknown:
+        parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {BENCHMARKS}")
+    repetitions = args.repetitions or (1 if args.quick else 3)
+    record = {
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "mode": "quick" if args.quick else "full",
+        "command": "scripts/bench" + (" --quick" if args.quick else ""),
+        "benchmarks": {},
+    }
+    for name in names:
+        started = time.perf_counter()
+        if name == "startup":
+            result = bench_startup(max(3, repetitions))
+        else:
+            result = bench_training(name, repetitions, args.quick)
+        result["bench_wall_s"] = round(time.perf_counter() - started, 1)
+        record["benchmarks"][name] = result
+        print(format_result(name, result), flush=True)
+    # Last: importing TensorFlow here earlier would inflate the children's peak RSS,
+    # which Linux counts from the forked parent's.
+    record["machine"] = machine_info()
+    output = Path(
+        args.output or f"logs/bench/{time.strftime('%Y%m%d-%H%M%S')}-{record['mode']}.json"
+    )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"\nwrote {output}")
+    return 0
+
+
+def format_result(name: str, result: dict) -> str:
+    if name == "startup":
+        return "\n".join(
+            f"{label:32s} wall {r['wall_s']['median']:.3f} s  peak RSS {r['peak_rss_mib']:.0f} MiB"
+            for label, r in result.items()
+            if isinstance(r, dict)
+        )
+    lines = [f"{name}  ({result['bench_wall_s']} s)"]
+    for variant, speed in result["samples_per_second"].items():
+        lines.append(
+            f"  {variant:20s} {speed['median']:>10.0f} samples/s  "
+            f"[{speed['min']:.0f}-{speed['max']:.0f}, n={speed['n']}]  "
+            f"test acc {result['test_accuracy'][variant]:.4f}  "
+            f"RSS {result['peak_rss_mib'][variant]:.0f} MiB"
+        )
+    lines.append("  ratios: " + ", ".join(f"{k} {v:.2f}" for k, v in result["ratios"].items()))
+    if "achieved_gflops" in result:
+        lines.append(
+            f"  {result['training_mflops_per_sample']} MFLOP/sample; GFLOP/s "
+            + ", ".join(f"{k} {v}" for k, v in result["achieved_gflops"].items())
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,116 @@
+"""One benchmark case in this process: tfnn's runner or plain Keras on the same model.
+
+Run as ``python -m tfnn.bench.cases NAME VARIANT EPOCHS SAMPLES`` by the harness, which
+prints one JSON line: per-epoch wall times, samples per epoch, test accuracy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+import tempfile
+import time
+
+import keras
+
+from tfnn.configs.digits import DigitsConfig
+from tfnn.configs.mnist import CnnConfig, MnistDnnConfig
+from tfnn.experiments.registry import load_experiment
+from tfnn.experiments.spec import carve_validation, run_experiment
+from tfnn.training.optimizers import make_optimizer
+from tfnn.training.runner import (
+    compile_model,
+    make_loss,
+    make_training_stream,
+    plan_steps,
+    resolve_steps_per_execution,
+)
+from tfnn.training.seeding import seed_everything
+
+# name -> (experiment, config); the configs are each experiment's defaults, except
+# the dense net, which is the EECE 8740 784-150-120-10 at batch 64.
+CASES = {
+    "digits": ("digits", DigitsConfig()),
+    "mnist-dense": ("mnist-dnn", MnistDnnConfig(arch=(150, 120), batch_size=64)),
+    "cnn": ("cnn", CnnConfig()),
+}
+VARIANTS = ("tfnn", "keras-defaults", "keras-same-settings")
+
+
+class _EpochTimes(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.times: list[float] = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.times.append(time.perf_counter() - self._start)
+
+
+def measure(name: str, variant: str, epochs: int, samples: int) -> dict:
+    """Trains case ``name`` for ``epochs`` epochs with ``variant``; returns timings."""
+    experiment_name, config = CASES[name]
+    overrides = {"epochs": epochs, "embedding_samples": 0}
+    if samples and hasattr(config, "train_samples"):
+        overrides["train_samples"] = samples
+    with tempfile.TemporaryDirectory() as logdir:
+        config = dataclasses.replace(config, logdir=logdir, **overrides)
+        experiment = load_experiment(experiment_name)
+        if variant == "tfnn":
+            results = run_experiment(experiment, config, print_fn=lambda *a, **k: None)
+            return {
+                "epoch_times": results["epoch_times_s"],
+                "samples_per_epoch": results["steps_per_epoch"] * config.batch_size,
+                "test_accuracy": results["metrics"]["test_accuracy"],
+            }
+        dataset = experiment.load_data(config)
+        dataset, _ = carve_validation(
+            dataset, getattr(config, "validation_samples", 0), config.seed
+        )
+        seed_everything(config.seed)
+        model = experiment.build_model(config, dataset)
+        timer = _EpochTimes()
+        _, steps_per_epoch = plan_steps(config, len(dataset.x_train))
+        if variant == "keras-defaults":
+            model.compile(
+                optimizer=make_optimizer(config.optimizer, config.learning_rate),
+                loss=make_loss(getattr(config, "loss_reduction", "mean")),
+                metrics=["accuracy"],
+            )
+            model.fit(
+                dataset.x_train,
+                dataset.y_train,
+                batch_size=config.batch_size,
+                epochs=epochs,
+                callbacks=[timer],
+                verbose=0,
+            )
+        else:
+            compile_model(model, config, steps_per_epoch)
+            stream = make_training_stream(
+                dataset.x_train, dataset.y_train, config.batch_size, config.seed
+            )
+            model.fit(
+                stream, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=[timer], verbose=0
+            )
+        _, accuracy = model.evaluate(dataset.x_test, dataset.y_test, batch_size=1024, verbose=0)
+        from tfnn.bench.flops import training_flops
+
+        return {
+            "epoch_times": timer.times,
+            "samples_per_epoch": steps_per_epoch * config.batch_size,
+            "test_accuracy": float(accuracy),
+            "training_flops_per_sample": training_flops(model),
+            "steps_per_execution": resolve_steps_per_execution(
+                config.steps_per_execution, steps_per_epoch
+            ),
+            "jit_compile": config.jit_compile,
+        }
+
+
+if __name__ == "__main__":
+    name, variant, epochs, samples = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    print(json.dumps(measure(name, variant, epochs, samples)), flush=True)
