@@ -56,6 +56,7 @@ def measure(name: str, variant: str, epochs: int, samples: int) -> dict:
     overrides = {"epochs": epochs, "embedding_samples": 0}
     if samples and hasattr(config, "train_samples"):
         overrides["train_samples"] = samples
+        overrides["validation_samples"] = min(config.validation_samples, samples // 10)
     with tempfile.TemporaryDirectory() as logdir:
         config = dataclasses.replace(config, logdir=logdir, **overrides)
         experiment = load_experiment(experiment_name)

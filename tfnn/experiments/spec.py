@@ -11,6 +11,7 @@ import numpy as np
 
 from tfnn.configs.common import TrainConfig
 from tfnn.data.dataset import Dataset
+from tfnn.errors import ConfigError
 from tfnn.rundir import create_run_dir
 from tfnn.training.runner import train_classifier
 
@@ -36,6 +37,11 @@ def carve_validation(
     """Moves ``samples`` seeded-random training samples into a validation set."""
     if samples <= 0:
         return dataset, None
+    if samples >= len(dataset.x_train):
+        raise ConfigError(
+            f"--validation-samples {samples} is not allowed: must be smaller than the "
+            f"{len(dataset.x_train)} training samples"
+        )
     order = np.random.default_rng(seed).permutation(len(dataset.x_train))
     keep, held_out = order[samples:], order[:samples]
     train = dataclasses.replace(
@@ -53,11 +59,11 @@ def run_experiment(
     from its last finished epoch instead.
     """
     dataset = experiment.load_data(config)
-    # The directory is made after the data loads, so bad data leaves no empty run behind.
-    run_dir = resume_dir or create_run_dir(config.logdir, config.experiment, config.short_name())
     dataset, validation = carve_validation(
         dataset, getattr(config, "validation_samples", 0), config.seed
     )
+    # The directory is made after the data loads, so bad data leaves no empty run behind.
+    run_dir = resume_dir or create_run_dir(config.logdir, config.experiment, config.short_name())
     return train_classifier(
         config,
         dataset,
