@@ -14,7 +14,10 @@ from tfnn.experiments.registry import EXPERIMENTS, load_experiment
 
 # Other subcommands: modules with add_parser(commands) and run(args) -> int,
 # TensorFlow-free at import time.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "tfnn.commands.autodiff",
+    "tfnn.commands.study",
+)
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 from tfnn.configs.digits import DIGITS_PRESETS, DigitsConfig
 from tfnn.configs.mnist import CNN_PRESETS, MNIST_DNN_PRESETS, CnnConfig, MnistDnnConfig
+from tfnn.configs.moons import MOONS_PRESETS, MoonsConfig
 
 
 class Entry(NamedTuple):
@@ -21,6 +22,7 @@ class Entry(NamedTuple):
 
 EXPERIMENTS: dict[str, Entry] = {
     "digits": Entry(DigitsConfig, DIGITS_PRESETS, "tfnn.experiments.digits:DIGITS"),
+    "moons": Entry(MoonsConfig, MOONS_PRESETS, "tfnn.experiments.moons:MOONS"),
     "mnist-dnn": Entry(MnistDnnConfig, MNIST_DNN_PRESETS, "tfnn.experiments.mnist:MNIST_DNN"),
     "cnn": Entry(CnnConfig, CNN_PRESETS, "tfnn.experiments.mnist:CNN"),
 }

@@ -24,11 +24,16 @@ class Experiment:
         load_data: Config -> Dataset (train/test arrays).
         build_model: (config, dataset) -> uncompiled Keras model.
         embedding_layer: Layer whose test-set activations go to the Projector, or None.
+        extra_callbacks: (config, dataset, run_dir) -> the experiment's own Keras
+            callbacks (e.g. decision-boundary images), or None.
     """
 
     load_data: Callable[[TrainConfig], Dataset]
     build_model: Callable[[TrainConfig, Dataset], keras.Model]
     embedding_layer: str | None = None
+    extra_callbacks: (
+        Callable[[TrainConfig, Dataset, Path], list[keras.callbacks.Callback]] | None
+    ) = None
 
 
 def carve_validation(
@@ -71,5 +76,10 @@ def run_experiment(
         run_dir,
         validation=validation,
         embedding_layer=experiment.embedding_layer,
+        extra_callbacks=(
+            experiment.extra_callbacks(config, dataset, run_dir)
+            if experiment.extra_callbacks
+            else ()
+        ),
         print_fn=print_fn,
     )

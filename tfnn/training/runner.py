@@ -54,6 +54,10 @@ def make_training_stream(
     """An endless stream of training batches, pass after pass, each pass in the order
     of a stateless shuffle seeded by (seed, pass). The batches depend only on the
     step number, so a resumed run sees exactly what an uninterrupted run would."""
+    if batch_size >= len(x):
+        # Full batch (moons): every step sees every sample, so order is irrelevant, and
+        # shuffling 200 samples a step would cost more than the step itself.
+        return tf.data.Dataset.from_tensors((x, y)).repeat()
     features, labels = tf.constant(x), tf.constant(y)
     steps_per_pass = math.ceil(len(x) / batch_size)
     first_pass, offset = divmod(first_step, steps_per_pass)
@@ -109,7 +113,10 @@ def plan_steps(config: TrainConfig, train_samples: int) -> tuple[int, int]:
     steps_per_pass = math.ceil(train_samples / config.batch_size)
     if config.steps <= 0:
         return config.epochs, steps_per_pass
-    epochs = math.ceil(config.steps / steps_per_pass)
+    # A config may ask for longer epochs: with a full batch (moons) a pass is one
+    # step, and one-step epochs would spend the run in per-epoch evaluation and callbacks.
+    epoch_length = max(steps_per_pass, getattr(config, "steps_per_epoch", 0))
+    epochs = math.ceil(config.steps / epoch_length)
     return epochs, math.ceil(config.steps / epochs)
 
 

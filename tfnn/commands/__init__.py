@@ -1,0 +1,1 @@
+"""`tfnn` subcommands other than train/evaluate/board (see tfnn.cli.COMMAND_MODULES)."""
