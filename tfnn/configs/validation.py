@@ -27,7 +27,8 @@ def flag(field_name: str) -> str:
 
 
 def _fail(field_name: str, value: object, rule: str) -> ConfigError:
-    return ConfigError(f"{flag(field_name)} {value!r} is not allowed: {rule}")
+    shown = ",".join(map(str, value)) if isinstance(value, tuple) else repr(value)
+    return ConfigError(f"{flag(field_name)} {shown} is not allowed: {rule}")
 
 
 def check_int(field_name: str, value: object, minimum: int = 1, maximum: int | None = None) -> None:
