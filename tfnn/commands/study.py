@@ -1,8 +1,9 @@
 """`tfnn study NAME`: run a report's grid of experiments and summarise it.
 
-A study is a function ``run(logdir, steps, seed, print_fn) -> Path`` returning
-the study directory it wrote. Add one to :data:`STUDIES`; its module is
-imported only when it runs, so this file stays TensorFlow-free.
+A study is a function ``run(logdir, steps, seed, print_fn, **options) -> Path``
+returning the study directory it wrote; ``options`` are its own flags'
+values, by ``dest``. Add one to :data:`STUDIES`; its module is imported only
+when it runs, so this file stays TensorFlow-free.
 """
 
 from __future__ import annotations
@@ -16,9 +17,36 @@ from tfnn.commands.autodiff import non_negative_int
 COMMANDS = ("study",)
 
 
+class Option(NamedTuple):
+    """A study's own flag: ``add_argument(flag, **kwargs)``; kwargs must name ``dest``."""
+
+    flag: str
+    kwargs: dict
+
+
 class Study(NamedTuple):
     help: str
     target: str  # "module:function"
+    options: tuple[Option, ...] = ()
+    steps_help: str = "training steps of every run (default: 0, each run's own budget)"
+
+
+def comma_list(text: str) -> list[str]:
+    """argparse type: ``a,b`` -> ``["a", "b"]``."""
+    return [item for item in text.split(",") if item]
+
+
+def _train_samples(default: int) -> Option:
+    return Option(
+        "--train-samples",
+        dict(
+            dest="train_samples",
+            type=non_negative_int,
+            default=default,
+            help=f"use only the first N MNIST training images (default: {default}; 0: all "
+            "60,000); a tenth of them is held out for validation (5,000 of all)",
+        ),
+    )
 
 
 STUDIES: dict[str, Study] = {
@@ -26,6 +54,54 @@ STUDIES: dict[str, Study] = {
         "COMP 576 moons grid: decision boundaries of six networks and their final "
         "training losses next to the report's",
         "tfnn.studies.moons:run_study",
+    ),
+    "cnn-variants": Study(
+        "COMP 576 MNIST CNN with one setting changed at a time (activation, init, "
+        "optimizer): a table and a bar chart of the accuracies",
+        "tfnn.studies.cnn_variants:run_study",
+        (
+            _train_samples(10_000),
+            Option(
+                "--only",
+                dict(
+                    dest="only",
+                    action="append",
+                    default=[],
+                    metavar="AXIS[=VALUE,...]",
+                    help="run just these variants, e.g. activation=relu,tanh or optimizer "
+                    "(repeatable; default: every value of activation, init and optimizer)",
+                ),
+            ),
+        ),
+        steps_help="training steps of every run (default: 0, meaning 300)",
+    ),
+    "dnn-compare": Study(
+        "EECE 8740 HW1: 784-150-120-10 vs 784-500-250-100-10 on MNIST, with REPORT.md "
+        "and plots of curves, test numbers, times and parameter counts",
+        "tfnn.studies.dnn_compare:run_study",
+        (
+            Option(
+                "--epochs",
+                dict(
+                    dest="epochs",
+                    type=non_negative_int,
+                    default=50,
+                    help="passes over the training set (default: 50, the report's)",
+                ),
+            ),
+            _train_samples(0),
+            Option(
+                "--from",
+                dict(
+                    dest="from_runs",
+                    type=comma_list,
+                    default=[],
+                    metavar="RUN_DIR,RUN_DIR",
+                    help="report on two finished mnist-dnn runs instead of training",
+                ),
+            ),
+        ),
+        steps_help="training steps of each run, replacing --epochs (default: 0, use --epochs)",
     ),
 }
 
@@ -45,17 +121,22 @@ def add_parser(commands) -> None:
             "--steps",
             type=non_negative_int,
             default=0,
-            help="training steps of every run (default: 0, each run's own budget); "
-            "small values make a quick check",
+            help=entry.steps_help + "; small values make a quick check",
         )
         sub.add_argument("--seed", type=non_negative_int, default=0, help="seed of every run")
+        for option in entry.options:
+            sub.add_argument(option.flag, **option.kwargs)
 
 
 def run(args: argparse.Namespace) -> int:
     """Runs the chosen study; returns the exit code."""
     module_name, function_name = STUDIES[args.study].target.split(":")
     run_study = getattr(importlib.import_module(module_name), function_name)
-    study_dir = run_study(logdir=args.logdir, steps=args.steps, seed=args.seed)
+    options = {
+        option.kwargs["dest"]: getattr(args, option.kwargs["dest"])
+        for option in STUDIES[args.study].options
+    }
+    study_dir = run_study(logdir=args.logdir, steps=args.steps, seed=args.seed, **options)
     print(f"study directory: {study_dir}")
     print(f"open TensorBoard: tfnn board --logdir {study_dir}")
     return 0
