@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -28,7 +29,7 @@ def main() -> int:
     record = {
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "mode": "quick" if args.quick else "full",
-        "command": "scripts/bench" + (" --quick" if args.quick else ""),
+        "command": " ".join(["scripts/bench", *sys.argv[1:]]),
         "benchmarks": {},
     }
     for name in names:
