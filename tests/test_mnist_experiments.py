@@ -106,6 +106,9 @@ def test_cnn_projector_and_tsne(cnn_run):
     assert "sprite.png" in (projector / "projector_config.pbtxt").read_text()
     assert (run_dir / "tsne.png").stat().st_size > 10_000
     assert "test/confusion_matrix" in events.decoded_images(run_dir / "images")
+    weights = tf.train.load_checkpoint(str(run_dir / "projector_fc1_weights"))
+    assert weights.get_tensor("embedding/.ATTRIBUTES/VARIABLE_VALUE").shape == (1024, 3136)
+    assert (run_dir / "tsne_fc1_weights.png").is_file()
 
 
 def test_evaluate_reloads_the_saved_model(cnn_run):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import keras
+import numpy as np
 
 from tfnn.configs.mnist import CnnConfig, MnistConfig, MnistDnnConfig
 from tfnn.data.dataset import Dataset
@@ -12,6 +14,7 @@ from tfnn.data.mnist import load_mnist
 from tfnn.experiments.spec import Experiment
 from tfnn.models.cnn import build_cnn
 from tfnn.models.mlp import build_mlp
+from tfnn.tensorboard.projector import write_embedding, write_tsne
 
 
 def load_mnist_for(config: MnistConfig, channels: bool = False) -> Dataset:
@@ -53,6 +56,40 @@ def build_convolutional(config: CnnConfig, dataset: Dataset) -> keras.Model:
     )
 
 
+class FcWeightsEmbedding(keras.callbacks.Callback):
+    """After training: fc1's units as points, each its vector of 3,136 incoming weights.
+
+    A unit is labelled with the digit its outgoing weights favour most (argmax of
+    its row in the output layer's kernel), so the Projector and the t-SNE plot
+    show whether units that serve the same digit learned similar input filters.
+    Written to ``run_dir/projector_fc1_weights`` and ``tsne_fc1_weights.png``.
+    """
+
+    def __init__(self, run_dir: Path, seed: int):
+        super().__init__()
+        self.run_dir = Path(run_dir)
+        self.seed = seed
+
+    def on_train_end(self, logs=None):
+        incoming = np.asarray(self.model.get_layer("fc1").kernel).T
+        preferred_digit = np.argmax(np.asarray(self.model.get_layer("output").kernel), axis=1)
+        directory = self.run_dir / "projector_fc1_weights"
+        write_embedding(directory, incoming, preferred_digit, name="fc1_weights")
+        write_tsne(
+            directory,
+            incoming,
+            preferred_digit,
+            self.run_dir / "tsne_fc1_weights.png",
+            tag="fc1_weights/tsne",
+            seed=self.seed,
+        )
+
+
+def cnn_callbacks(config: CnnConfig, dataset: Dataset, run_dir: Path) -> list:
+    """The FC-weights embedding, when embeddings are asked for at all."""
+    return [FcWeightsEmbedding(run_dir, config.seed)] if config.embedding_samples else []
+
+
 MNIST_DNN = Experiment(
     load_data=load_mnist_for,
     build_model=build_dense,
@@ -63,4 +100,5 @@ CNN = Experiment(
     load_data=lambda config: load_mnist_for(config, channels=True),
     build_model=build_convolutional,
     embedding_layer="fc1_act",
+    extra_callbacks=cnn_callbacks,
 )
