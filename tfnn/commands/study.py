@@ -106,6 +106,96 @@ STUDIES: dict[str, Study] = {
 }
 
 
+def _epochs(default: int, note: str) -> Option:
+    return Option(
+        "--epochs",
+        dict(
+            dest="epochs",
+            type=non_negative_int,
+            default=default,
+            help=f"passes over the training set (default: {default}, {note})",
+        ),
+    )
+
+
+def _seeds(default: int) -> Option:
+    return Option(
+        "--seeds",
+        dict(
+            dest="seeds",
+            type=non_negative_int,
+            default=default,
+            help=f"runs per config, seeds --seed, --seed+1, ... (default: {default})",
+        ),
+    )
+
+
+def _only_axes(*axes: str) -> Option:
+    return Option(
+        "--only",
+        dict(
+            dest="only",
+            action="append",
+            default=[],
+            choices=axes,
+            help="run just this axis (repeatable; default: all of " + ", ".join(axes) + ")",
+        ),
+    )
+
+
+STUDIES["vu-mlp"] = Study(
+    "VU DL A2 MNIST MLP: sigmoid vs ReLU, hidden width x2/x4/x6 of 784, one vs two "
+    "hidden layers; mean ± std over seeds next to the report's accuracies",
+    "tfnn.studies.vu_mlp:run_study",
+    (
+        _epochs(20, "the report's"),
+        _seeds(3),
+        _train_samples(0),
+        Option(
+            "--learning-rate",
+            dict(
+                dest="learning_rate",
+                type=float,
+                default=0.1,
+                help="plain SGD's step size (default: 0.1; the report does not state one)",
+            ),
+        ),
+        _only_axes("activation", "width", "depth"),
+    ),
+    steps_help="training steps of each run, replacing --epochs (default: 0, use --epochs)",
+)
+STUDIES["cifar"] = Study(
+    "VU DL A2 CIFAR-10 blitz CNN: batch size, learning rate, Adam vs SGD; mean ± std "
+    "over seeds next to the report's accuracies",
+    "tfnn.studies.cifar:run_study",
+    (
+        _epochs(20, "the report's learning-rate study"),
+        _seeds(1),
+        Option(
+            "--train-samples",
+            dict(
+                dest="train_samples",
+                type=non_negative_int,
+                default=0,
+                help="use only the first N CIFAR-10 training images (default: 0, all "
+                "50,000); a tenth of them is held out for validation (5,000 of all)",
+            ),
+        ),
+        Option(
+            "--data",
+            dict(
+                dest="data",
+                default="",
+                help="cifar-10-batches-py or a directory containing it (default: "
+                "$TFNN_DATA_DIR, else Keras' download)",
+            ),
+        ),
+        _only_axes("batch", "lr", "optimizer"),
+    ),
+    steps_help="training steps of each run, replacing --epochs (default: 0, use --epochs)",
+)
+
+
 def add_parser(commands) -> None:
     """Adds `study` and one sub-command per entry of STUDIES."""
     study = commands.add_parser("study", help="run a report's grid of experiments, summarised")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import NamedTuple
 
+from tfnn.configs.cifar import CIFAR10_PRESETS, Cifar10Config
 from tfnn.configs.digits import DIGITS_PRESETS, DigitsConfig
 from tfnn.configs.mnist import CNN_PRESETS, MNIST_DNN_PRESETS, CnnConfig, MnistDnnConfig
 from tfnn.configs.moons import MOONS_PRESETS, MoonsConfig
@@ -25,6 +26,7 @@ EXPERIMENTS: dict[str, Entry] = {
     "moons": Entry(MoonsConfig, MOONS_PRESETS, "tfnn.experiments.moons:MOONS"),
     "mnist-dnn": Entry(MnistDnnConfig, MNIST_DNN_PRESETS, "tfnn.experiments.mnist:MNIST_DNN"),
     "cnn": Entry(CnnConfig, CNN_PRESETS, "tfnn.experiments.mnist:CNN"),
+    "cifar10": Entry(Cifar10Config, CIFAR10_PRESETS, "tfnn.experiments.cifar:CIFAR10"),
 }
 
 
