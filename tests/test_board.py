@@ -130,7 +130,7 @@ def stop(process: subprocess.Popen) -> int:
     """Ctrl-C for `tfnn board` (its data server dies with it); kill if it hangs."""
     process.send_signal(signal.SIGINT)
     try:
-        return process.wait(timeout=15)
+        return process.wait(timeout=60)  # a loaded CI machine tears TensorFlow down slowly
     except subprocess.TimeoutExpired:
         process.kill()
         return process.wait()

@@ -98,7 +98,7 @@ def test_presets_and_hidden_widths_parse(preset):
 @pytest.mark.parametrize(
     "values, fragment",
     [
-        ({"hidden": ()}, "--hidden () is not allowed"),
+        ({"hidden": ()}, "--hidden '' is not allowed"),
         ({"hidden": (3, 0)}, "every width must be an integer >= 1"),
         ({"activation": "elu"}, "choose one of tanh, sigmoid, relu"),
         ({"noise": -0.1}, "--noise -0.1"),
@@ -117,7 +117,7 @@ def test_config_rejects_bad_values(values, fragment):
     "argv, fragment",
     [
         (["--hidden", "3,x"], "argument --hidden: '3,x' is not a comma-separated list"),
-        (["--hidden", "0"], "--hidden (0,) is not allowed"),
+        (["--hidden", "0"], "--hidden 0 is not allowed"),
         (["--activation", "elu"], "choose one of tanh, sigmoid, relu"),
         (["--preset", "tanh-7"], "invalid choice: 'tanh-7'"),
     ],

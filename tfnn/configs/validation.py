@@ -27,7 +27,7 @@ def flag(field_name: str) -> str:
 
 
 def _fail(field_name: str, value: object, rule: str) -> ConfigError:
-    shown = ",".join(map(str, value)) if isinstance(value, tuple) else repr(value)
+    shown = (",".join(map(str, value)) or "''") if isinstance(value, tuple) else repr(value)
     return ConfigError(f"{flag(field_name)} {shown} is not allowed: {rule}")
 
 
