@@ -15,6 +15,7 @@ from tfnn.experiments.registry import EXPERIMENTS, load_experiment
 # Other subcommands: modules with add_parser(commands) and run(args) -> int,
 # TensorFlow-free at import time.
 COMMAND_MODULES: tuple[str, ...] = (
+    "tfnn.commands.tune",
     "tfnn.commands.autodiff",
     "tfnn.commands.study",
 )
