@@ -20,12 +20,12 @@ from pathlib import Path
 
 from tfnn import plots
 from tfnn.configs.mnist import CnnConfig
-from tfnn.errors import ConfigError, TrainingDiverged
+from tfnn.errors import ConfigError
 from tfnn.experiments.mnist import CNN
-from tfnn.experiments.spec import run_experiment
-from tfnn.results import read_results, write_results
+from tfnn.results import write_results
 from tfnn.rundir import create_run_dir
-from tfnn.studies.dnn_compare import epoch_scalars, held_out_samples, new_figure
+from tfnn.studies.dnn_compare import held_out_samples, new_figure
+from tfnn.studies.vu_mlp import train_run
 from tfnn.tensorboard.images import write_image
 
 DEFAULT_STEPS = 300
@@ -155,26 +155,8 @@ def run_study(
 
 
 def _train(config: CnnConfig) -> dict:
-    """One run's row fields; a diverged run gives NaNs instead of stopping the study."""
-    runs_dir = Path(config.logdir) / config.experiment
-    before = set(runs_dir.iterdir()) if runs_dir.is_dir() else set()
-    try:
-        results = run_experiment(CNN, config, print_fn=lambda *_, **__: None)
-    except TrainingDiverged:
-        # The runner kept the run's logs and results.json; find its new directory.
-        (run_dir,) = set(runs_dir.iterdir()) - before
-        results = read_results(run_dir)
-    metrics = results.get("metrics", {})
-    validation = epoch_scalars(results["run_dir"], "validation", "epoch_accuracy")
-    return {
-        "status": results["status"],
-        "train_loss": metrics.get("train_loss", math.nan),
-        "validation_accuracy": validation[-1][1] if validation else math.nan,
-        "test_loss": metrics.get("test_loss", math.nan),
-        "test_accuracy": metrics.get("test_accuracy", math.nan),
-        "train_time_s": results.get("train_time_s", math.nan),
-        "run_dir": results["run_dir"],
-    }
+    """One run's row fields (shared with the other studies: a diverged run gives NaNs)."""
+    return train_run(CNN, config)
 
 
 def accuracy_chart(rows: list[dict], title: str) -> bytes:

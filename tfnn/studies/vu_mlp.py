@@ -228,6 +228,8 @@ def train_run(experiment: Experiment, config: TrainConfig) -> dict:
     validation = epoch_scalars(results["run_dir"], "validation", "epoch_accuracy")
     return {
         "status": results["status"],
+        "train_loss": metrics.get("train_loss", math.nan),
+        "test_loss": metrics.get("test_loss", math.nan),
         "test_accuracy": metrics.get("test_accuracy", math.nan),
         "validation_accuracy": validation[-1][1] if validation else math.nan,
         "best_validation_accuracy": max(value for _, value in validation)
