@@ -115,3 +115,30 @@ def test_resume_refuses_what_is_not_an_unfinished_run(uninterrupted, tmp_path):
     for result in (finished, not_a_run, with_flags):
         assert len(result.stderr.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []  # nothing written into the directory
+
+
+def test_ctrl_c_exits_130_and_marks_the_run_interrupted(tmp_path):
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tfnn.cli",
+            *TRAIN[:3],
+            "400",
+            *TRAIN[4:],
+            "--logdir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not list(tmp_path.glob("digits/*/backup")):
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert stderr.strip().splitlines() == ["tfnn: interrupted; logs written so far are kept"]
+    results = json.loads((only_run(tmp_path) / "results.json").read_text())
+    assert results["status"] == "interrupted"

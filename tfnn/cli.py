@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -142,6 +143,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `tfnn` console script."""
     # TensorFlow's C++ start-up chatter (CUDA probing on CPU machines) is noise here.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # A shell starting us in the background hands SIGINT down as ignored; Ctrl-C (and
+    # `kill -INT`) must still stop a run or a board cleanly.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return run(argv)
     except TfnnError as error:
