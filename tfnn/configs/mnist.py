@@ -49,11 +49,8 @@ class MnistDnnConfig(MnistConfig):
     def validate(self) -> None:
         super().validate()
         check.check_widths("arch", self.arch)
-        check.check_choice("activation", self.activation, check.ACTIVATIONS)
+        check.check_network(self)
         check.check_float("l2", self.l2, maximum=10.0, allow_minimum=True)
-        check.check_float("dropout", self.dropout, maximum=0.95, allow_minimum=True)
-        check.check_choice("init", self.init, check.INITIALIZERS)
-        check.check_float("init_std", self.init_std, maximum=10.0)
 
     def short_name(self) -> str:
         arch = "-".join(str(width) for width in self.arch)
@@ -120,13 +117,10 @@ class CnnConfig(MnistConfig):
 
     def validate(self) -> None:
         super().validate()
-        check.check_choice("activation", self.activation, check.ACTIVATIONS)
-        check.check_choice("init", self.init, check.INITIALIZERS)
-        check.check_float("init_std", self.init_std, maximum=10.0)
+        check.check_network(self)
         check.check_float(
             "bias_init", self.bias_init, minimum=-10.0, maximum=10.0, allow_minimum=True
         )
-        check.check_float("dropout", self.dropout, maximum=0.95, allow_minimum=True)
 
     def short_name(self) -> str:
         return f"{self.activation}-{self.init}-" + super().short_name()

@@ -75,3 +75,11 @@ def check_widths(field_name: str, value: object) -> None:
     for width in value:
         if isinstance(width, bool) or not isinstance(width, int) or width < 1:
             raise _fail(field_name, value, "every width must be an integer >= 1, e.g. 150,120")
+
+
+def check_network(config) -> None:
+    """The settings every network builder takes: activation, init, init_std, dropout."""
+    check_choice("activation", config.activation, ACTIVATIONS)
+    check_choice("init", config.init, INITIALIZERS)
+    check_float("init_std", config.init_std, maximum=10.0)
+    check_float("dropout", config.dropout, maximum=0.95, allow_minimum=True)
