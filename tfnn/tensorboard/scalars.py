@@ -72,6 +72,15 @@ class StepCounter:
         """Steps finished after batch ``batch`` (0-based, within the current epoch)."""
         return self.epoch * self.steps_per_epoch + self.batch_index(batch) + 1
 
+    def begin_epoch(self, epoch: int) -> bool:
+        """Enters ``epoch``; True when it is the first epoch of a resumed run, whose
+        earlier steps the interrupted process logged already."""
+        resumed = self.last_logged_step == 0 and epoch > 0
+        if resumed:
+            self.last_logged_step = epoch * self.steps_per_epoch
+        self.epoch = epoch
+        return resumed
+
     def crossed_boundary(self, step: int) -> bool:
         """True once per multiple of ``every_steps`` passed since the last log."""
         return step // self.every_steps > self.last_logged_step // self.every_steps
@@ -104,17 +113,11 @@ class ScalarLogger(keras.callbacks.Callback):
         self.writers = writers
         self.monitor_name = monitor_name
         self.counter = StepCounter(every_steps, steps_per_epoch, initial_epoch)
-        self._resume_checked = False
         self._previous_batch = -1
         self._previous_means: dict[str, float] = {}
 
     def on_epoch_begin(self, epoch, logs=None):
-        if not self._resume_checked:
-            self._resume_checked = True
-            self.counter.last_logged_step = max(
-                self.counter.last_logged_step, epoch * self.counter.steps_per_epoch
-            )
-        self.counter.epoch = epoch
+        self.counter.begin_epoch(epoch)
         self._previous_batch = -1
         self._previous_means = {}
 

@@ -126,12 +126,10 @@ class LayerStatistics(keras.callbacks.Callback):
         self.counter.last_logged_step = step
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.counter.epoch = epoch
-        if epoch == 0 and self.counter.last_logged_step == 0:
+        first_epoch = epoch == 0 and self.counter.last_logged_step == 0
+        self.counter.begin_epoch(epoch)
+        if first_epoch:
             self.write(0)
-        elif self.counter.last_logged_step == 0:
-            # Resumed: earlier steps were logged by the interrupted process.
-            self.counter.last_logged_step = epoch * self.counter.steps_per_epoch
 
     def on_train_batch_end(self, batch, logs=None):
         step = self.counter.global_step(batch)
