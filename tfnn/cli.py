@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from tfnn.cli_flags import add_config_flags, config_from_args
-from tfnn.errors import TfnnError
+from tfnn.errors import LogWriteError, TfnnError, write_failure
 from tfnn.experiments.registry import EXPERIMENTS, load_experiment
 
 # Other subcommands: modules with add_parser(commands) and run(args) -> int,
@@ -139,8 +139,40 @@ def run(argv: Sequence[str] | None = None) -> int:
     raise AssertionError(args.command)
 
 
+class _WriteFailures:
+    """Tells whether a write failed in this process, and keeps the failed writers'
+    finalizer noise off stderr: h5py reports every half-written block of a file,
+    through both ``sys.excepthook`` (Cython prints the traceback) and
+    ``sys.unraisablehook``; the run's own error line says it once."""
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def install(self) -> None:
+        default_unraisable, default_except = sys.unraisablehook, sys.excepthook
+
+        def unraisable(info) -> None:
+            if not self._swallowed(info.exc_value):
+                default_unraisable(info)
+
+        def excepthook(kind, value, traceback) -> None:
+            if not self._swallowed(value):
+                default_except(kind, value, traceback)
+
+        sys.unraisablehook, sys.excepthook = unraisable, excepthook
+
+    def _swallowed(self, error: BaseException | None) -> bool:
+        if error is None or write_failure(error) is None:
+            return False
+        self.seen = True
+        return True
+
+
+_write_failures = _WriteFailures()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `tfnn` console script."""
+    """Runs one `tfnn` command line; returns the exit code."""
     # TensorFlow's C++ start-up chatter (CUDA probing on CPU machines) is noise here.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     # A shell starting us in the background hands SIGINT down as ignored; Ctrl-C (and
@@ -149,12 +181,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(argv)
     except TfnnError as error:
+        _write_failures.seen |= isinstance(error, LogWriteError)
         print(f"tfnn: error: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print("tfnn: interrupted; logs written so far are kept", file=sys.stderr)
         return 130
+    except Exception as error:
+        # A disk that fills up under a search or a study: one line, not a traceback.
+        reason = write_failure(error)
+        if reason is None:
+            raise
+        _write_failures.seen = True
+        where = getattr(error, "filename", None)
+        print(
+            f"tfnn: error: a write failed{f' ({where})' if where else ''}: {reason}; free "
+            "space or choose another --logdir (finished runs and trials are kept)",
+            file=sys.stderr,
+        )
+        return 2
+
+
+def console_main() -> None:
+    """Entry point of the `tfnn` console script."""
+    _write_failures.install()
+    code = main()
+    if _write_failures.seen:
+        # Half-written HDF5 files make h5py's finalizers crash (segfault) at
+        # interpreter exit; everything that could be saved is saved, so skip them.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    console_main()

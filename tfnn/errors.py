@@ -1,5 +1,8 @@
 """Errors that reach the user as one line and exit code 2."""
 
+import errno
+import os
+
 
 class TfnnError(Exception):
     """A problem the user can fix (bad flag, bad data, unwritable directory).
@@ -20,3 +23,33 @@ class DataError(TfnnError):
 
 class TrainingDiverged(TfnnError):
     """The loss became NaN or infinite."""
+
+
+class LogWriteError(TfnnError):
+    """The log directory filled up or stopped accepting writes in the middle of a run."""
+
+
+# What the OS (or TensorFlow, which passes the OS' text on) says when a write cannot land.
+_WRITE_FAILURE_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM}
+)
+_WRITE_FAILURE_TEXTS = (
+    "No space left on device",
+    "Disk quota exceeded",
+    "File too large",
+    "Read-only file system",
+    "Permission denied",
+)
+
+
+def write_failure(error: BaseException) -> str | None:
+    """The reason ``error`` is a failed write to disk (full, read-only...), else None.
+
+    Works on ``OSError`` (by errno) and on TensorFlow's ``OpError`` (by the OS
+    message it carries) without importing TensorFlow.
+    """
+    if isinstance(error, OSError) and error.errno in _WRITE_FAILURE_ERRNOS:
+        # os.strerror, not error.strerror: h5py puts a whole report there.
+        return os.strerror(error.errno)
+    text = str(error)
+    return next((reason for reason in _WRITE_FAILURE_TEXTS if reason in text), None)

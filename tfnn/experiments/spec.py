@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,7 +12,8 @@ import numpy as np
 
 from tfnn.configs.common import TrainConfig
 from tfnn.data.dataset import Dataset
-from tfnn.errors import ConfigError
+from tfnn.errors import ConfigError, LogWriteError, write_failure
+from tfnn.results import read_results, write_results
 from tfnn.rundir import create_run_dir
 from tfnn.training.runner import train_classifier
 
@@ -69,17 +71,39 @@ def run_experiment(
     )
     # The directory is made after the data loads, so bad data leaves no empty run behind.
     run_dir = resume_dir or create_run_dir(config.logdir, config.experiment, config.short_name())
-    return train_classifier(
-        config,
-        dataset,
-        lambda: experiment.build_model(config, dataset),
-        run_dir,
-        validation=validation,
-        embedding_layer=experiment.embedding_layer,
-        extra_callbacks=(
-            experiment.extra_callbacks(config, dataset, run_dir)
-            if experiment.extra_callbacks
-            else ()
-        ),
-        print_fn=print_fn,
+    try:
+        return train_classifier(
+            config,
+            dataset,
+            lambda: experiment.build_model(config, dataset),
+            run_dir,
+            validation=validation,
+            embedding_layer=experiment.embedding_layer,
+            extra_callbacks=(
+                experiment.extra_callbacks(config, dataset, run_dir)
+                if experiment.extra_callbacks
+                else ()
+            ),
+            print_fn=print_fn,
+        )
+    except Exception as error:
+        reason = write_failure(error)
+        if reason is None:
+            raise
+    # Out of the except block, so the failed writers (half-written HDF5 files) are
+    # released now, while their libraries are loaded, not at interpreter exit.
+    gc.collect()
+    mark_failed(run_dir, f"log write failed: {reason}")
+    raise LogWriteError(
+        f"cannot write the run's logs in {run_dir}: {reason}. The run stopped; free "
+        "space or choose another --logdir (other runs' directories are untouched)"
     )
+
+
+def mark_failed(run_dir: Path, reason: str) -> None:
+    """Records in ``results.json`` why the run stopped, if the disk still takes it."""
+    try:
+        results = read_results(run_dir)
+        write_results(run_dir, {**results, "status": "failed", "failure": reason})
+    except (OSError, ValueError):
+        pass  # the disk is what failed: nothing more can be recorded

@@ -257,8 +257,10 @@ def train_classifier(
         *extra_callbacks,
         ProgressPrinter(epochs, timer, print_fn, monitor_name),
         ResultsProgress(run_dir, results, timer),
-        # Last, so an epoch's summaries are flushed before it counts as done.
-        keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR)),
+        # Last, so an epoch's summaries are flushed before it counts as done. The
+        # previous epoch's backup is kept until the new one is written: a disk that
+        # fills up mid-write leaves a run that still resumes.
+        keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR), double_checkpoint=True),
     ]
     write_results(run_dir, results)
     try:
