@@ -68,6 +68,19 @@ def test_vu_mlp_writes_mean_and_std_per_config(mnist_dir, tmp_path, monkeypatch)
     # Two configs, two seeds each: four ordinary mnist-dnn runs inside the study.
     assert len(list((study_dir / "mnist-dnn").iterdir())) == 4
 
+    # Resumed with a third seed: the four finished runs are reused, two are trained.
+    resumed = [*argv[:-1], "3", "--train-samples", "2000", "--resume", str(study_dir)]
+    assert main(resumed) == 0
+    assert len(list((study_dir / "mnist-dnn").iterdir())) == 6
+    again = json.loads((study_dir / "results.json").read_text())
+    assert [run["seed"] for run in again["rows"][0]["runs"]] == [0, 1, 2]
+    assert again["rows"][0]["runs"][:2] == results["rows"][0]["runs"]
+
+
+def test_study_resume_refuses_a_directory_that_is_not_such_a_study(tmp_path, capsys):
+    assert main(["study", "vu-mlp", "--resume", str(tmp_path)]) == 2
+    assert "is not a vu-mlp study directory" in capsys.readouterr().err
+
 
 def test_train_cifar10_on_generated_batches(cifar_dir, tmp_path):
     argv = ["train", "cifar10", "--data", str(cifar_dir), "--epochs", "1"]

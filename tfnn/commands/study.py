@@ -130,6 +130,19 @@ def _seeds(default: int) -> Option:
     )
 
 
+def _resume() -> Option:
+    return Option(
+        "--resume",
+        dict(
+            dest="resume",
+            default="",
+            metavar="STUDY_DIR",
+            help="continue an interrupted study in its directory: finished runs are "
+            "reused, the rest are trained",
+        ),
+    )
+
+
 def _only_axes(*axes: str) -> Option:
     return Option(
         "--only",
@@ -161,6 +174,7 @@ STUDIES["vu-mlp"] = Study(
             ),
         ),
         _only_axes("activation", "width", "depth"),
+        _resume(),
     ),
     steps_help="training steps of each run, replacing --epochs (default: 0, use --epochs)",
 )
@@ -191,6 +205,7 @@ STUDIES["cifar"] = Study(
             ),
         ),
         _only_axes("batch", "lr", "optimizer"),
+        _resume(),
     ),
     steps_help="training steps of each run, replacing --epochs (default: 0, use --epochs)",
 )

@@ -16,9 +16,15 @@ from tfnn.configs.cifar import Cifar10Config
 from tfnn.errors import ConfigError
 from tfnn.experiments.cifar import CIFAR10
 from tfnn.results import write_results
-from tfnn.rundir import create_run_dir
 from tfnn.studies.dnn_compare import held_out_samples
-from tfnn.studies.vu_mlp import Variant, chosen_axes, run_grid, seed_chart, seed_table
+from tfnn.studies.vu_mlp import (
+    Variant,
+    chosen_axes,
+    run_grid,
+    seed_chart,
+    seed_table,
+    study_dir_to_use,
+)
 from tfnn.tensorboard.images import write_image
 
 # VU DL A2 report (shared/reports/001_39a50a903a16b602.txt): the best epoch's
@@ -46,6 +52,7 @@ def run_study(
     train_samples: int = 0,
     data: str = "",
     only: Sequence[str] = (),
+    resume: str = "",
     print_fn: Callable[..., None] = print,
 ) -> Path:
     """Trains every chosen config over ``seeds`` seeds; writes the summary.
@@ -60,6 +67,7 @@ def run_study(
             tenth of them (5,000 of all) is held out for validation.
         data: CIFAR-10 location (see ``load_cifar10``); empty: $TFNN_DATA_DIR or download.
         only: Axes to run (``batch``, ``lr``, ``optimizer``); empty: all.
+        resume: An earlier (interrupted) study directory to continue in.
         print_fn: Where the one line per run and the table go.
 
     Returns:
@@ -84,8 +92,8 @@ def run_study(
         for value, fields in AXES[axis].items()
     ]
     budget = f"s{steps}" if steps else f"e{epochs}"
-    study_dir = create_run_dir(
-        logdir, "studies/cifar", f"{budget}-n{train_samples or 'all'}-seeds{seeds}"
+    study_dir = study_dir_to_use(
+        resume, logdir, "studies/cifar", f"{budget}-n{train_samples or 'all'}-seeds{seeds}"
     )
     rows = run_grid(CIFAR10, variants, seeds, study_dir, print_fn)
 

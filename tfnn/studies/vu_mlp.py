@@ -19,6 +19,7 @@ are shared with ``tfnn study cifar``.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -98,6 +99,7 @@ def run_study(
     train_samples: int = 0,
     learning_rate: float = DEFAULT_LEARNING_RATE,
     only: Sequence[str] = (),
+    resume: str = "",
     print_fn: Callable[..., None] = print,
 ) -> Path:
     """Trains every chosen config over ``seeds`` seeds; writes the summary.
@@ -112,6 +114,8 @@ def run_study(
             them (5,000 of all, as in the assignment) is held out for validation.
         learning_rate: Plain SGD's step size (see :data:`DEFAULT_LEARNING_RATE`).
         only: Axes to run (``activation``, ``width``, ``depth``); empty: all.
+        resume: An earlier (interrupted) study directory to continue in: runs
+            that finished there are reused, the rest are trained.
         print_fn: Where the one line per run and the table go.
 
     Returns:
@@ -141,8 +145,8 @@ def run_study(
         for value, fields in AXES[axis].items()
     ]
     budget = f"s{steps}" if steps else f"e{epochs}"
-    study_dir = create_run_dir(
-        logdir, "studies/vu-mlp", f"{budget}-n{train_samples or 'all'}-seeds{seeds}"
+    study_dir = study_dir_to_use(
+        resume, logdir, "studies/vu-mlp", f"{budget}-n{train_samples or 'all'}-seeds{seeds}"
     )
     rows = run_grid(MNIST_DNN, variants, seeds, study_dir, print_fn)
 
@@ -178,6 +182,41 @@ def run_study(
     return study_dir
 
 
+def study_dir_to_use(resume: str, logdir: str, kind: str, settings: str) -> Path:
+    """``resume`` (an earlier study directory of this kind), or a new directory.
+
+    Raises:
+        ConfigError: ``resume`` is not a directory of a ``kind`` study.
+    """
+    if not resume:
+        return create_run_dir(logdir, kind, settings)
+    study_dir = Path(resume)
+    if not study_dir.is_dir() or study_dir.parent.name != Path(kind).name:
+        raise ConfigError(
+            f"--resume {resume!r} is not a {Path(kind).name} study directory "
+            f"(<logdir>/{kind}/<timestamp>-...)"
+        )
+    return study_dir
+
+
+def _settings(config: dict) -> str:
+    """A config's settings as comparable text; the log root may be spelt differently."""
+    return json.dumps({k: v for k, v in config.items() if k != "logdir"}, sort_keys=True)
+
+
+def finished_runs(study_dir: Path, experiment: str) -> dict[str, Path]:
+    """Run directories in ``study_dir`` that finished, by their settings."""
+    finished = {}
+    for results_file in sorted((study_dir / experiment).glob("*/results.json")):
+        try:
+            results = json.loads(results_file.read_text())
+        except (OSError, ValueError):
+            continue  # a run killed while writing: train it again
+        if results.get("status") == "finished":
+            finished[_settings(results["config"])] = results_file.parent
+    return finished
+
+
 def run_grid(
     experiment: Experiment,
     variants: Sequence[Variant],
@@ -187,11 +226,13 @@ def run_grid(
 ) -> list[dict]:
     """Trains each variant with ``seeds`` consecutive seeds inside ``study_dir``.
 
-    Equal configs (an axis' baseline shared with another axis) are trained once.
+    Equal configs (an axis' baseline shared with another axis) are trained once,
+    and runs that already finished in ``study_dir`` (a resumed study) are reused.
 
     Returns:
         One row per variant: mean and std of the accuracies and the per-seed runs.
     """
+    done = finished_runs(study_dir, variants[0].config.experiment) if variants else {}
     trained: dict[TrainConfig, dict] = {}
     rows = []
     total = len(variants) * seeds
@@ -202,7 +243,10 @@ def run_grid(
                 variant.config, seed=variant.config.seed + offset, logdir=str(study_dir)
             )
             if config not in trained:
-                trained[config] = train_run(experiment, config)
+                earlier = done.get(_settings(config.to_dict()))
+                trained[config] = (
+                    run_numbers(read_results(earlier)) if earlier else train_run(experiment, config)
+                )
             runs.append({"seed": config.seed, **trained[config]})
             print_fn(
                 f"[{index * seeds + offset + 1}/{total}] {variant.axis}={variant.value} "
@@ -224,6 +268,11 @@ def train_run(experiment: Experiment, config: TrainConfig) -> dict:
         # The runner kept the run's logs and results.json; find its new directory.
         (run_dir,) = set(runs_dir.iterdir()) - before
         results = read_results(run_dir)
+    return run_numbers(results)
+
+
+def run_numbers(results: dict) -> dict:
+    """The numbers a study keeps of one run, from its ``results.json`` content."""
     metrics = results.get("metrics", {})
     validation = epoch_scalars(results["run_dir"], "validation", "epoch_accuracy")
     return {
