@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tfnn.commands.tune",
     "tfnn.commands.autodiff",
     "tfnn.commands.study",
+    "tfnn.commands.reproduce",
 )
 
 

@@ -125,21 +125,39 @@ def run_graphs(logdir: str, seed: int = 0) -> int:
 
 def run_softplus_net(args: argparse.Namespace) -> int:
     """Trains the 2-12-5 network and writes its TensorBoard logs, PNGs and results.json."""
-    from tfnn.autodiff.softplus_net import SoftplusNetConfig, train
+    from tfnn.autodiff.softplus_net import SoftplusNetConfig
 
     given = {
         name: getattr(args, name)
         for name in ("epochs", "learning_rate", "hidden", "seed")
         if getattr(args, name) is not None
     }
-    config = SoftplusNetConfig(**given)
+    run_dir = train_softplus_net(SoftplusNetConfig(**given), args.logdir)
+    print(f"run directory: {run_dir}  (results.json, PNGs, TensorBoard events)")
+    print(f"open TensorBoard: tfnn board --logdir {run_dir}")
+    return 0
+
+
+def train_softplus_net(config, logdir: str, print_fn=print) -> Path:
+    """Trains the 2-12-5 network; writes a run directory under ``logdir/softplus-net``.
+
+    Args:
+        config: A ``SoftplusNetConfig``.
+        logdir: Log root.
+        print_fn: Where the one-line summary goes.
+
+    Returns:
+        The run directory (``results.json``, PNGs, TensorBoard events).
+    """
+    from tfnn.autodiff.softplus_net import train
+
     # Checked before training so a bad --logdir costs nothing; the run directory
     # itself is made after training, so a diverged run leaves none behind.
-    check_log_root(args.logdir)
+    check_log_root(logdir)
     started = time.perf_counter()
     result = train(config)
     run_dir = create_run_dir(
-        args.logdir,
+        logdir,
         "softplus-net",
         f"h{config.hidden}-lr{config.learning_rate:g}-e{config.epochs}-seed{config.seed}",
     )
@@ -147,15 +165,13 @@ def run_softplus_net(args: argparse.Namespace) -> int:
     results = softplus_results(result, run_dir, time.perf_counter() - started)
     write_results(run_dir, results)
     metrics = results["metrics"]
-    print(
+    print_fn(
         f"softplus-net 2-{config.hidden}-5: train accuracy {metrics['train_accuracy']:.4f}, "
         f"test accuracy {metrics['test_accuracy']:.4f}, test cross-entropy "
         f"{metrics['test_cross_entropy']:.4f}, {config.epochs} epochs in "
         f"{result.training_seconds:.1f} s"
     )
-    print(f"run directory: {run_dir}  (results.json, PNGs, TensorBoard events)")
-    print(f"open TensorBoard: tfnn board --logdir {run_dir}")
-    return 0
+    return run_dir
 
 
 def write_softplus_logs(result, run_dir: Path) -> None:

@@ -45,7 +45,11 @@ BOUNDARY_PNG = "decision_boundary.png"
 
 
 def run_study(
-    logdir: str = "logs", steps: int = 0, seed: int = 0, print_fn: Callable[..., None] = print
+    logdir: str = "logs",
+    steps: int = 0,
+    seed: int = 0,
+    print_fn: Callable[..., None] = print,
+    steps_per_epoch: int = 0,
 ) -> Path:
     """Trains every moons preset and writes the grid figure and the loss table.
 
@@ -54,11 +58,17 @@ def run_study(
         steps: Training steps of every run; 0 keeps the presets' 20,000.
         seed: Seed of the data and the weights of every run.
         print_fn: Where the one line per run and the table go.
+        steps_per_epoch: Steps between epoch-end logs; 0 keeps the config's. A budget
+            that is not a multiple of it (19,001) needs it equal to ``steps``.
 
     Returns:
         The study directory.
     """
-    overrides = {"seed": seed, **({"steps": steps} if steps else {})}
+    overrides = {
+        "seed": seed,
+        **({"steps": steps} if steps else {}),
+        **({"steps_per_epoch": steps_per_epoch} if steps_per_epoch else {}),
+    }
     # Every config is built (and validated) before anything is written.
     configs = {
         name: MoonsConfig(**preset, **overrides, logdir=logdir)
