@@ -245,7 +245,9 @@ def run_grid(
             if config not in trained:
                 earlier = done.get(_settings(config.to_dict()))
                 trained[config] = (
-                    run_numbers(read_results(earlier)) if earlier else train_run(experiment, config)
+                    run_numbers(read_results(earlier), earlier)
+                    if earlier
+                    else train_run(experiment, config)
                 )
             runs.append({"seed": config.seed, **trained[config]})
             print_fn(
@@ -271,10 +273,15 @@ def train_run(experiment: Experiment, config: TrainConfig) -> dict:
     return run_numbers(results)
 
 
-def run_numbers(results: dict) -> dict:
-    """The numbers a study keeps of one run, from its ``results.json`` content."""
+def run_numbers(results: dict, run_dir: Path | None = None) -> dict:
+    """The numbers a study keeps of one run, from its ``results.json`` content.
+
+    ``run_dir``: where the run is now (default: where it was written; a relative
+    path recorded from another working directory would not be found).
+    """
+    run_dir = run_dir or Path(results["run_dir"])
     metrics = results.get("metrics", {})
-    validation = epoch_scalars(results["run_dir"], "validation", "epoch_accuracy")
+    validation = epoch_scalars(str(run_dir), "validation", "epoch_accuracy")
     return {
         "status": results["status"],
         "train_loss": metrics.get("train_loss", math.nan),
@@ -285,7 +292,7 @@ def run_numbers(results: dict) -> dict:
         if validation
         else math.nan,
         "train_time_s": results.get("train_time_s", math.nan),
-        "run_dir": results["run_dir"],
+        "run_dir": str(run_dir),
     }
 
 
