@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from tfnn.cli_flags import add_config_flags, config_from_args
+from tfnn.distribute.cluster import end_worker_process, multiworker_task
 from tfnn.errors import LogWriteError, TfnnError, write_failure
 from tfnn.experiments.registry import EXPERIMENTS, load_experiment
 
@@ -19,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tfnn.commands.tune",
     "tfnn.commands.autodiff",
     "tfnn.commands.study",
+    "tfnn.commands.launch",
     "tfnn.commands.reproduce",
 )
 
@@ -116,11 +118,18 @@ def run(argv: Sequence[str] | None = None) -> int:
             config, resume_dir = config_to_resume(args, config_class)
         else:
             config = config_from_args(config_class, args, presets)
+        multiworker_task(config.strategy)  # a bad TF_CONFIG fails before TensorFlow loads
         import_tensorflow_quietly()
         from tfnn.experiments.spec import run_experiment
 
         experiment = load_experiment(args.experiment)
-        print_summary(run_experiment(experiment, config, resume_dir=resume_dir))
+        results = run_experiment(experiment, config, resume_dir=resume_dir)
+        if "metrics" in results:
+            print_summary(results)
+        else:  # a multi-worker run's other workers
+            print("worker finished; the chief's run directory holds the results")
+        if config.strategy == "multiworker":
+            end_worker_process()
         return 0
     if args.command == "evaluate":
         import_tensorflow_quietly()
@@ -135,7 +144,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     for module_name in COMMAND_MODULES:
         module = importlib.import_module(module_name)
         if args.command in getattr(module, "COMMANDS", ()):
-            import_tensorflow_quietly()
+            if getattr(module, "NEEDS_TENSORFLOW", True):
+                import_tensorflow_quietly()
             return module.run(args)
     raise AssertionError(args.command)
 

@@ -33,6 +33,8 @@ def _parse_widths(text: str) -> tuple[int, ...]:
 
 
 PARSERS = {int: _parse_int, float: _parse_float, str: str, tuple[int, ...]: _parse_widths}
+# Shorter spellings of some flags.
+ALIASES = {"jit_compile": ("--jit",)}
 
 
 def add_config_flags(parser: argparse.ArgumentParser, config_class: type) -> None:
@@ -47,6 +49,7 @@ def add_config_flags(parser: argparse.ArgumentParser, config_class: type) -> Non
         if hint is bool:
             parser.add_argument(
                 flag(field.name),
+                *ALIASES.get(field.name, ()),
                 action=argparse.BooleanOptionalAction,
                 default=None,
                 help=help_text,
@@ -54,6 +57,7 @@ def add_config_flags(parser: argparse.ArgumentParser, config_class: type) -> Non
         else:
             parser.add_argument(
                 flag(field.name),
+                *ALIASES.get(field.name, ()),
                 type=PARSERS[hint],
                 default=None,
                 help=help_text,

@@ -51,6 +51,15 @@ class TrainConfig:
     # uses the largest divisor of the epoch's steps up to this (see resolve_steps_per_execution).
     steps_per_execution: int = option(32, "at most this many training steps per compiled call")
     jit_compile: bool = option(False, "compile the training step with XLA")
+    # --batch-size is per replica: a step trains on batch_size x replicas samples.
+    strategy: str = option(
+        "default",
+        "tf.distribute strategy: default (one device), mirrored (all local GPUs, else the "
+        "CPU), multiworker (the processes in TF_CONFIG; see `tfnn launch`)",
+    )
+    mixed_precision: bool = option(
+        False, "mixed_float16 layers with float32 variables and softmax (for GPUs)"
+    )
 
     def __post_init__(self) -> None:
         self.validate()
@@ -64,6 +73,7 @@ class TrainConfig:
         check.check_int("images_every", self.images_every, minimum=0)
         check.check_int("embedding_samples", self.embedding_samples, minimum=0)
         check.check_choice("optimizer", self.optimizer, check.OPTIMIZERS)
+        check.check_choice("strategy", self.strategy, check.STRATEGIES)
         check.check_int("seed", self.seed, minimum=0)
         check.check_int("log_every", self.log_every)
         check.check_int("stats_every", self.stats_every)

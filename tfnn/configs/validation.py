@@ -19,6 +19,8 @@ INITIALIZERS = (
     "zeros",
 )
 LOSS_REDUCTIONS = ("mean", "sum")
+# default: one device; mirrored: all local devices; multiworker: the processes in TF_CONFIG.
+STRATEGIES = ("default", "mirrored", "multiworker")
 
 
 def flag(field_name: str) -> str:

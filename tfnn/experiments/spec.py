@@ -12,6 +12,7 @@ import numpy as np
 
 from tfnn.configs.common import TrainConfig
 from tfnn.data.dataset import Dataset
+from tfnn.distribute.cluster import non_chief_run_dir
 from tfnn.errors import ConfigError, LogWriteError, write_failure
 from tfnn.results import read_results, write_results
 from tfnn.rundir import create_run_dir
@@ -70,7 +71,12 @@ def run_experiment(
         dataset, getattr(config, "validation_samples", 0), config.seed
     )
     # The directory is made after the data loads, so bad data leaves no empty run behind.
-    run_dir = resume_dir or create_run_dir(config.logdir, config.experiment, config.short_name())
+    # Multi-worker runs: only the chief writes there; the others get a temporary one.
+    run_dir = (
+        non_chief_run_dir(config.strategy)
+        or resume_dir
+        or create_run_dir(config.logdir, config.experiment, config.short_name())
+    )
     try:
         return train_classifier(
             config,

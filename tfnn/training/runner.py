@@ -19,6 +19,15 @@ import tensorflow as tf
 
 from tfnn.configs.common import TrainConfig
 from tfnn.data.dataset import Dataset
+from tfnn.distribute.launch import RUN_DIR_PREFIX
+from tfnn.distribute.strategy import (
+    fit_settings,
+    is_chief,
+    is_multiworker,
+    make_strategy,
+    precision_policy,
+    print_setup,
+)
 from tfnn.errors import TrainingDiverged
 from tfnn.results import command_line, library_versions, read_results, write_results
 from tfnn.tensorboard.graph_logger import GraphLogger
@@ -107,10 +116,13 @@ def compile_model(
     return model
 
 
-def plan_steps(config: TrainConfig, train_samples: int) -> tuple[int, int]:
+def plan_steps(
+    config: TrainConfig, train_samples: int, batch_size: int | None = None
+) -> tuple[int, int]:
     """(epochs, steps per epoch): whole passes, or the ``--steps`` budget cut into
-    equal epochs of at most one pass each (exact when the budget divides evenly)."""
-    steps_per_pass = math.ceil(train_samples / config.batch_size)
+    equal epochs of at most one pass each (exact when the budget divides evenly).
+    ``batch_size`` is the global batch (default: ``config.batch_size``)."""
+    steps_per_pass = math.ceil(train_samples / (batch_size or config.batch_size))
     if config.steps <= 0:
         return config.epochs, steps_per_pass
     # A config may ask for longer epochs: with a full batch (moons) a pass is one
@@ -154,6 +166,11 @@ def train_classifier(
 ) -> dict:
     """Trains a softmax classifier and writes its TensorBoard logs and ``results.json``.
 
+    ``config.strategy`` picks the ``tf.distribute`` strategy (``tfnn.distribute``):
+    the model is built and compiled in its scope, a step takes ``batch_size``
+    samples per replica, and ``multiworker`` runs train with tfnn's own loop;
+    only the chief writes into ``run_dir``.
+
     A run killed at any point continues from its last finished epoch when
     called again with the same ``run_dir`` (Keras' ``BackupAndRestore`` in
     ``run_dir/backup``); summaries are flushed only at epoch ends, so the
@@ -181,16 +198,27 @@ def train_classifier(
         KeyboardInterrupt: Re-raised after marking the results ``interrupted``.
     """
     started = time.perf_counter()
+    # --- tf.distribute (tfnn/distribute): the strategy comes first (collectives are set
+    # up when TensorFlow starts); a step takes --batch-size samples per replica.
+    strategy = make_strategy(config)
+    multiworker, chief = is_multiworker(strategy), is_chief(strategy)
+    if chief:
+        print_setup(strategy, config, print_fn)
+    if multiworker and chief:
+        print_fn(f"{RUN_DIR_PREFIX}{run_dir}", flush=True)
+    global_batch_size = config.batch_size * strategy.num_replicas_in_sync
     seed_everything(config.seed, config.deterministic)
-    epochs, steps_per_epoch = plan_steps(config, len(dataset.x_train))
-    model = compile_model(build_model(), config, steps_per_epoch)
+    epochs, steps_per_epoch = plan_steps(config, len(dataset.x_train), global_batch_size)
+    with strategy.scope(), precision_policy(config):
+        model = compile_model(build_model(), fit_settings(config, strategy), steps_per_epoch)
+    # --- end tf.distribute
     (run_dir / "model.txt").write_text(_model_summary(model))
 
     first_epoch = backed_up_epoch(run_dir)
     train_data = make_training_stream(
         dataset.x_train,
         dataset.y_train,
-        config.batch_size,
+        global_batch_size,
         config.seed,
         first_step=first_epoch * steps_per_epoch,
     )
@@ -217,6 +245,8 @@ def train_classifier(
         "test_samples": len(dataset.x_test),
         "validation_samples": 0 if validation is None else len(validation[0]),
         "steps_per_epoch": steps_per_epoch,
+        "replicas": strategy.num_replicas_in_sync,
+        "global_batch_size": global_batch_size,
         "resumed_at_epochs": previous.get("resumed_at_epochs", [])
         + ([first_epoch] if first_epoch else []),
         "status": "running",
@@ -264,20 +294,46 @@ def train_classifier(
     ]
     write_results(run_dir, results)
     try:
-        model.fit(
-            train_data,
-            validation_data=monitor_data,
-            epochs=epochs,
-            steps_per_epoch=steps_per_epoch,
-            callbacks=callbacks,
-            shuffle=False,  # the stream is already shuffled, pass by pass
-            verbose=0,
-        )
+        if multiworker:  # --- tf.distribute: Keras 3's fit fails under multi-worker
+            from tfnn.distribute.loop import fit_distributed
+
+            def make_local_model() -> keras.Model:
+                with precision_policy(config):
+                    return compile_model(build_model(), config, steps_per_epoch)
+
+            model = fit_distributed(
+                model,
+                strategy,
+                x_train=dataset.x_train,
+                y_train=dataset.y_train,
+                global_batch_size=global_batch_size,
+                seed=config.seed,
+                epochs=epochs,
+                steps_per_epoch=steps_per_epoch,
+                loss_reduction=getattr(config, "loss_reduction", "mean"),
+                callbacks=callbacks,
+                validation_data=monitor_data,
+                make_local_model=make_local_model,
+                chief=chief,
+            )
+        else:
+            model.fit(
+                train_data,
+                validation_data=monitor_data,
+                epochs=epochs,
+                steps_per_epoch=steps_per_epoch,
+                callbacks=callbacks,
+                shuffle=False,  # the stream is already shuffled, pass by pass
+                verbose=0,
+            )
     except KeyboardInterrupt:
         results.update(status="interrupted", epoch_times_s=timer.epoch_times)
         write_results(run_dir, results)
         writers.close()
         raise
+    if not chief:  # --- tf.distribute: the chief saves, evaluates and reports
+        writers.close()
+        return {**results, "status": "finished"}
     train_time = sum(timer.epoch_times)
     results.update(
         epochs_completed=len(timer.epoch_times),
@@ -322,7 +378,7 @@ def train_classifier(
         status="finished",
         metrics=metrics,
         train_samples_per_second=round(
-            steps_per_epoch * config.batch_size * len(timer.epoch_times) / max(train_time, 1e-9),
+            steps_per_epoch * global_batch_size * len(timer.epoch_times) / max(train_time, 1e-9),
             1,
         ),
         wall_time_s=round(time.perf_counter() - started, 3),
