@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
+import math
 import os
 import re
 import signal
@@ -12,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import keras
 import keras_tuner
 import numpy as np
 import pytest
@@ -23,14 +26,15 @@ from tfnn.configs.tune import TuneConfig, ended_trial_ids, prepare_project
 from tfnn.data.dataset import Dataset
 from tfnn.errors import ConfigError
 from tfnn.experiments.registry import EXPERIMENTS
+from tfnn.training.runner import resolve_steps_per_execution
 from tfnn.tuning import hypermodels, search
 from tfnn.tuning.hypermodels import (
     DigitsHyperModel,
     MnistDnnHyperModel,
-    SearchData,
     capped_choices,
-    split_for_search,
+    validation_epochs,
 )
+from tfnn.tuning.splits import SearchData, split_for_search
 
 from events import hparams_session, scalars
 
@@ -151,6 +155,13 @@ def test_project_dir_with_other_files_is_refused(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(ConfigError, match="not a tfnn search"):
         prepare_project(TuneConfig(project_dir=str(tmp_path)))
+
+
+def test_trials_validate_ten_times_ending_with_the_last_epoch():
+    assert validation_epochs(80) == [8, 16, 24, 32, 40, 48, 56, 64, 72, 80]
+    assert validation_epochs(10) == list(range(1, 11))
+    assert validation_epochs(2) == [1, 2]
+    assert validation_epochs(25) == [3, 5, 8, 10, 13, 15, 18, 20, 23, 25]
 
 
 def test_capped_epoch_choices():
@@ -283,6 +294,7 @@ def test_search_survives_a_failed_trial_and_reports(tmp_path, monkeypatch):
     lines = []
     gradients_before = search._custom_gradient_names()
     summary = search.run_search(config, set(), print_fn=lambda *a, **k: lines.append(a[0]))
+    assert gc.get_freeze_count() == 0  # frozen only while the trials ran
     # Each traced train step registers custom gradients; a trial's are dropped at its end
     # (only the retrained model's remain), so trials do not pile up graphs in memory.
     assert len(search._custom_gradient_names() - gradients_before) < 2 * config.trials
@@ -323,6 +335,46 @@ def test_search_survives_a_failed_trial_and_reports(tmp_path, monkeypatch):
         else:
             assert session[name] == pytest.approx(value)
     assert len(scalars(run / "validation")["epoch_accuracy"]) == 1
+    # Trials keep no weights (keras-tuner's per-epoch SaveBestEpoch is dropped): the
+    # best configuration is retrained, and a killed trial is re-run from scratch.
+    assert not list(project.glob("trial_*/checkpoint*"))
+    with pytest.raises(NotImplementedError, match="keep no weights"):
+        search.make_tuner(config, DigitsHyperModel(small_digits_data(), config)).get_best_models()
+
+
+def test_trial_validates_at_ten_points_and_the_last_epoch(tmp_path):
+    hypermodel = DigitsHyperModel(small_digits_data(), TuneConfig(max_epochs=20))
+    hp = sampled_hp(hypermodel)
+    hp.values["epochs"] = 20
+    log_dir = tmp_path / "run"
+    metrics = hypermodel.fit(
+        hp, hypermodel.build(hp), callbacks=[search.tensorboard_callback(log_dir)]
+    )
+    assert "val_accuracy" in metrics
+    assert [step for step, _ in scalars(log_dir / "validation")["epoch_accuracy"]] == [
+        epoch - 1 for epoch in validation_epochs(20)
+    ]
+    assert len(scalars(log_dir / "train")["epoch_accuracy"]) == 20
+
+
+def test_retrain_trains_like_tfnn_train_on_the_whole_training_split(monkeypatch):
+    fits = []
+    real_fit = keras.Model.fit
+    monkeypatch.setattr(
+        keras.Model, "fit", lambda self, *a, **k: fits.append((self, k)) or real_fit(self, *a, **k)
+    )
+    data = small_digits_data()
+    hypermodel = DigitsHyperModel(data, TuneConfig(max_epochs=2))
+    hp = sampled_hp(hypermodel)
+    model, history, _ = hypermodel.retrain(hp)
+    config = hypermodel.config_from_hp(hp)
+    steps = math.ceil(len(data.dataset.x_train) / config.batch_size)
+    ((fitted, kwargs),) = fits
+    assert fitted is model and kwargs["steps_per_epoch"] == steps
+    assert kwargs["validation_data"] is None
+    # The same steps per compiled call as `tfnn train` (plan_steps + compile_model).
+    assert model.steps_per_execution == resolve_steps_per_execution(32, steps)
+    assert len(history.history["loss"]) == config.epochs
 
 
 # --- end to end: kill -9 and resume, two workers --------------------------------------

@@ -9,9 +9,10 @@ import time
 from pathlib import Path
 
 from tfnn.bench.harness import TRAINING_CASES, bench_startup, bench_training
-from tfnn.bench.machine import machine_info
+from tfnn.bench.machine import contention, cpu_snapshot, machine_info
+from tfnn.bench.tuner import bench_tuner
 
-BENCHMARKS = (*TRAINING_CASES, "startup")
+BENCHMARKS = (*TRAINING_CASES, "startup", "tuner")
 
 
 def main() -> int:
@@ -32,15 +33,21 @@ def main() -> int:
         "command": " ".join(["scripts/bench", *sys.argv[1:]]),
         "benchmarks": {},
     }
+    started_all = time.perf_counter()
     for name in names:
         started = time.perf_counter()
+        before = cpu_snapshot()
         if name == "startup":
-            result = bench_startup(max(3, repetitions))
+            result = bench_startup(repetitions if args.quick else max(3, repetitions))
+        elif name == "tuner":
+            result = bench_tuner(args.quick)
         else:
             result = bench_training(name, repetitions, args.quick)
         result["bench_wall_s"] = round(time.perf_counter() - started, 1)
+        result["cpu"] = contention(before, cpu_snapshot())
         record["benchmarks"][name] = result
         print(format_result(name, result), flush=True)
+    record["total_wall_s"] = round(time.perf_counter() - started_all, 1)
     # Last: importing TensorFlow here earlier would inflate the children's peak RSS,
     # which Linux counts from the forked parent's.
     record["machine"] = machine_info()
@@ -49,16 +56,18 @@ def main() -> int:
     )
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(record, indent=2) + "\n")
-    print(f"\nwrote {output}")
+    print(f"\n{record['total_wall_s']} s in all; wrote {output}")
     return 0
 
 
 def format_result(name: str, result: dict) -> str:
+    if name == "tuner":
+        return format_tuner(result)
     if name == "startup":
         return "\n".join(
             f"{label:32s} wall {r['wall_s']['median']:.3f} s  peak RSS {r['peak_rss_mib']:.0f} MiB"
             for label, r in result.items()
-            if isinstance(r, dict)
+            if isinstance(r, dict) and "wall_s" in r
         )
     lines = [f"{name}  ({result['bench_wall_s']} s)"]
     for variant, speed in result["samples_per_second"].items():
@@ -74,6 +83,23 @@ def format_result(name: str, result: dict) -> str:
             f"  {result['training_mflops_per_sample']} MFLOP/sample; GFLOP/s "
             + ", ".join(f"{k} {v}" for k, v in result["achieved_gflops"].items())
         )
+    return "\n".join(lines)
+
+
+def format_tuner(result: dict) -> str:
+    lines = [f"tuner  ({result['bench_wall_s']} s, {result['trials']} trials)"]
+    runs = {f"tfnn tune {key}": run for key, run in result["tfnn"].items()}
+    runs["sklearn RandomizedSearchCV"] = result["sklearn"]
+    for label, run in runs.items():
+        lines.append(
+            f"  {label:28s} search {run['search_wall_s']:7.1f} s  "
+            f"{run['trials_per_minute']:6.1f} trials/min  "
+            f"overhead {run['overhead_percent']:5.1f}%  "
+            f"val {run['best_val_accuracy']:.4f}  test {run['test_accuracy']:.4f}  "
+            f"RSS {run['peak_rss_mib']:.0f} MiB"
+        )
+    if "targets" in result:
+        lines.append("  targets: " + ", ".join(f"{k} {v}" for k, v in result["targets"].items()))
     return "\n".join(lines)
 
 

@@ -29,6 +29,13 @@ QUICK_PLAN = {
 
 def run_process(argv: list[str]) -> tuple[str, float, float]:
     """Runs ``argv``; returns (stdout, wall seconds, peak RSS in MiB)."""
+    output, wall, peak, _ = run_process_with_cpu(argv)
+    return output, wall, peak
+
+
+def run_process_with_cpu(argv: list[str]) -> tuple[str, float, float, float]:
+    """Runs ``argv``; returns (stdout, wall seconds, peak RSS in MiB, CPU seconds of the
+    process and the children it waited for)."""
     started = time.perf_counter()
     process = subprocess.Popen(
         argv,
@@ -42,7 +49,8 @@ def run_process(argv: list[str]) -> tuple[str, float, float]:
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} failed with exit code {process.returncode}")
-    return output, time.perf_counter() - started, usage.ru_maxrss / 1024
+    cpu_seconds = usage.ru_utime + usage.ru_stime
+    return output, time.perf_counter() - started, usage.ru_maxrss / 1024, cpu_seconds
 
 
 def summarize(values: list[float]) -> dict:

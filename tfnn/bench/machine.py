@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import platform
+import resource
+import time
 from pathlib import Path
 
 
@@ -53,3 +55,40 @@ def machine_info() -> dict:
         "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
         **peak_flops(),
     }
+
+
+def cpu_snapshot() -> dict:
+    """Machine-wide busy CPU seconds (``/proc/stat``) and this process's reaped children's."""
+    busy = None
+    try:
+        fields = [int(value) for value in Path("/proc/stat").read_text().split()[1:9]]
+        idle = fields[3] + fields[4]  # idle + iowait
+        busy = (sum(fields) - idle) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        pass
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "time": time.perf_counter(),
+        "machine_busy_s": busy,
+        "bench_s": children.ru_utime + children.ru_stime,
+        "load_average": os.getloadavg()[0],
+    }
+
+
+def contention(before: dict, after: dict) -> dict:
+    """How many cores the benchmark's processes and everything else kept busy, on average.
+
+    ``other_cores`` near 0 means the benchmark had the machine to itself; on this
+    shared 2-core machine other jobs often use one core or more.
+    """
+    wall = max(after["time"] - before["time"], 1e-9)
+    bench = (after["bench_s"] - before["bench_s"]) / wall
+    result = {
+        "bench_cores": round(bench, 2),
+        "load_average_1min": [round(before["load_average"], 2), round(after["load_average"], 2)],
+    }
+    if before["machine_busy_s"] is not None and after["machine_busy_s"] is not None:
+        machine = (after["machine_busy_s"] - before["machine_busy_s"]) / wall
+        result["machine_busy_cores"] = round(machine, 2)
+        result["other_cores"] = round(max(0.0, machine - bench), 2)
+    return result

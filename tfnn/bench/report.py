@@ -1,23 +1,38 @@
-"""Markdown tables from a benchmark JSON record: `python -m tfnn.bench.report FILE`."""
+"""Markdown tables from benchmark JSON records:
+`python -m tfnn.bench.report FILE [FILE ...] [--only NAME,NAME]` (one block per record,
+in the order given; ``--only`` keeps the named benchmarks of each record)."""
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 
 
-def markdown(record: dict) -> str:
-    """The README's Performance section body for one ``scripts/bench`` record."""
+def markdown(record: dict, only: set[str] | None = None) -> str:
+    """The README's Performance section body for one ``scripts/bench`` record.
+
+    Args:
+        record: What ``scripts/bench`` wrote.
+        only: Benchmark names to show (default: all of them).
+    """
     machine = record["machine"]
+    whole_run = _whole_run(record)
+    if only:
+        record = {
+            **record,
+            "benchmarks": {k: v for k, v in record["benchmarks"].items() if k in only},
+        }
     lines = [
         f"Measured {record['date']} with `{record['command']}` ({record['mode']} mode) on "
         f"{machine['cpu']}, {machine['cores']} cores, TensorFlow {machine['tensorflow']}, "
         f"Keras {machine['keras']}. Peak FP32: {machine['fp32_peak_gflops']} GFLOP/s "
-        f"({machine['derivation']}).",
+        f"({machine['derivation']})." + whole_run,
         "",
         "| benchmark | variant | samples/s (median [min-max], n) | test acc | peak RSS MiB |",
         "| --- | --- | --- | --- | --- |",
     ]
+    if not any("samples_per_second" in result for result in record["benchmarks"].values()):
+        lines = lines[:1]
     ratios = []
     peak = machine["fp32_peak_gflops"]
     for name, result in record["benchmarks"].items():
@@ -40,16 +55,100 @@ def markdown(record: dict) -> str:
                 else ""
             )
         )
-    lines += ["", "Ratios (tfnn with full logging / baseline, samples/s):", *ratios]
+    if ratios:
+        lines += ["", "Ratios (tfnn with full logging / baseline, samples/s):", *ratios]
     startup = record["benchmarks"].get("startup")
     if startup:
         lines += ["", "| start-up | wall s (median) | peak RSS MiB |", "| --- | --- | --- |"]
         for label, result in startup.items():
-            if isinstance(result, dict):
+            if isinstance(result, dict) and "wall_s" in result:
                 wall, rss = result["wall_s"]["median"], result["peak_rss_mib"]
                 lines.append(f"| `{label}` | {wall:.3f} | {rss:.0f} |")
+    tuner = record["benchmarks"].get("tuner")
+    if tuner:
+        lines += ["", *tuner_markdown(tuner, machine["cores"])]
     return "\n".join(lines)
 
 
+def tuner_markdown(result: dict, cores: int) -> list[str]:
+    """The tuner benchmark's table, its contention line and its targets."""
+    runs = {
+        f"`tfnn tune digits` (keras-tuner RandomSearch), {key.replace('=', ' ')}": run
+        for key, run in result["tfnn"].items()
+    }
+    sklearn = result["sklearn"]
+    runs[f"scikit-learn `MLPClassifier` + `RandomizedSearchCV`, n_jobs {sklearn['n_jobs']}"] = (
+        sklearn
+    )
+    cap = result["max_epochs"]
+    with_cores = any("cores_used" in run for run in runs.values())
+    lines = [
+        f"Tuner: {result['trials']} random configurations of the digits network, epochs "
+        + ("{10, 20, 40, 80}" if cap == "no cap" else f"capped at {cap}")
+        + " (scikit-learn: `max_iter`); selection on the same 288 held-out training "
+        "samples, best retrained on all 1,437 and tested once on 360.",
+        "",
+        "| search | wall s | trials/min | overhead % | best val acc | test acc | "
+        + ("CPU cores it got | " if with_cores else "")
+        + "peak RSS MiB |",
+        "| --- " * (7 + with_cores) + "|",
+    ]
+    for label, run in runs.items():
+        lines.append(
+            f"| {label} | {run['search_wall_s']:.1f} | {run['trials_per_minute']:.1f} | "
+            f"{run['overhead_percent']:.1f} | {run['best_val_accuracy']:.4f} | "
+            f"{run['test_accuracy']:.4f} | "
+            + (f"{run.get('cores_used', '')} | " if with_cores else "")
+            + f"{run['peak_rss_mib']:.0f} |"
+        )
+    cpu = result.get("cpu")
+    if cpu and "other_cores" in cpu:
+        lines += [
+            "",
+            f"While it ran, other jobs kept {cpu['other_cores']:.2f} of the {cores} cores busy "
+            f"on average (load average {cpu['load_average_1min'][0]:.1f} → "
+            f"{cpu['load_average_1min'][1]:.1f}); the benchmark itself {cpu['bench_cores']:.2f}.",
+        ]
+    if "targets" in result:
+        lines += [
+            "",
+            "Targets: "
+            + "; ".join(
+                f"{name}: {'met' if met else 'not met'}" for name, met in result["targets"].items()
+            )
+            + ".",
+        ]
+    return lines
+
+
+def _whole_run(record: dict) -> str:
+    """How long the whole run took and how busy other jobs kept the machine meanwhile."""
+    if "total_wall_s" not in record:
+        return ""
+    cases = [
+        result for result in record["benchmarks"].values() if "other_cores" in result.get("cpu", {})
+    ]
+    text = f" The whole run took {record['total_wall_s']:.0f} s"
+    if cases:
+        wall = sum(result["bench_wall_s"] for result in cases)
+        other = sum(result["cpu"]["other_cores"] * result["bench_wall_s"] for result in cases)
+        bench = sum(result["cpu"]["bench_cores"] * result["bench_wall_s"] for result in cases)
+        text += (
+            f"; other jobs kept {other / wall:.2f} of the {record['machine']['cores']} cores "
+            f"busy on average, and the benchmark's processes used {bench:.0f} CPU seconds"
+        )
+    return text + "."
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tfnn.bench.report")
+    parser.add_argument("records", nargs="+", help="JSON records written by scripts/bench")
+    parser.add_argument("--only", default="", help="comma-separated benchmark names")
+    args = parser.parse_args(argv)
+    only = {name for name in args.only.split(",") if name} or None
+    blocks = [markdown(json.loads(open(path).read()), only) for path in args.records]
+    print("\n\n".join(blocks))
+
+
 if __name__ == "__main__":
-    print(markdown(json.loads(open(sys.argv[1]).read())))
+    main()

@@ -58,6 +58,11 @@ class TuneConfig:
     split: str = option("stratified", "digits only: stratified or assignment (see tfnn train)")
     data: str = option("", "mnist-dnn only: mnist.npz or its directory (see tfnn train)")
     train_samples: int = option(0, "mnist-dnn only: use the first N training images (0: all)")
+    strategy: str = option(
+        "default",
+        "tf.distribute strategy of every trial: default or mirrored (all local GPUs, else "
+        "the CPU; the tuned batch size is then the global batch)",
+    )
 
     def __post_init__(self) -> None:
         self.validate()
@@ -74,6 +79,11 @@ class TuneConfig:
         check.check_int("max_consecutive_failures", self.max_consecutive_failures)
         check.check_choice("split", self.split, SPLITS)
         check.check_int("train_samples", self.train_samples, minimum=0, maximum=60_000)
+        if self.strategy == "multiworker":
+            raise ConfigError(
+                "--strategy multiworker is not for tune: --workers N runs trials in parallel"
+            )
+        check.check_choice("strategy", self.strategy, ("default", "mirrored"))
         if not isinstance(self.project_dir, str):
             raise ConfigError("--project-dir must be a directory path")
         if self.resume and self.overwrite:

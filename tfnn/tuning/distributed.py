@@ -13,88 +13,42 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Sequence
 
 from tfnn.configs.tune import TuneConfig
+from tfnn.distribute.launch import (
+    LOOPBACK,
+    POLL_SECONDS,
+    ProcessGroup,
+    available_cores,
+    describe_exit,
+    exit_with_parent,
+    free_port,
+    worker_threads,
+)
 from tfnn.errors import TfnnError
 
-ORACLE_IP = "127.0.0.1"
+ORACLE_IP = LOOPBACK
 CHIEF = "chief"
-POLL_SECONDS = 0.2
-STOP_GRACE_SECONDS = 10.0
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free now (the chief binds it a moment later)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((ORACLE_IP, 0))
-        return probe.getsockname()[1]
-
-
-def available_cores() -> int:
-    """CPU cores this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
-def worker_threads(workers: int, cores: int) -> int:
-    """TensorFlow intra-op threads per worker, so the workers share the cores."""
-    return max(1, cores // workers)
-
-
-def describe_exit(code: int) -> str:
-    if code < 0:
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = str(-code)
-        return f"was killed by {name}"
-    return f"exited with code {code}"
-
-
-def _stream(process: subprocess.Popen, name: str, print_fn: Callable, lock: threading.Lock):
-    for line in process.stdout:
-        with lock:
-            print_fn(f"[{name}] {line.rstrip()}", flush=True)
-
-
-def _stop(processes: dict[str, subprocess.Popen]) -> None:
-    """SIGTERM every live process, then SIGKILL what is left after a grace period."""
-    for process in processes.values():
-        if process.poll() is None:
-            process.terminate()
-    deadline = time.monotonic() + STOP_GRACE_SECONDS
-    for process in processes.values():
-        try:
-            process.wait(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _wait_for_workers(processes: dict[str, subprocess.Popen]) -> None:
+def _wait_for_workers(group: ProcessGroup) -> None:
     """Returns when every worker has exited cleanly; raises TfnnError when one dies."""
-    workers = {name: process for name, process in processes.items() if name != CHIEF}
+    workers = [name for name in group.processes if name != CHIEF]
     while True:
-        for name, process in workers.items():
-            code = process.poll()
-            if code not in (None, 0):
-                raise TfnnError(
-                    f"worker {name} {describe_exit(code)} (its output is above, prefixed "
-                    f"[{name}]); the other processes were stopped and the finished trials "
-                    "are kept: rerun the same command to continue"
-                )
-        if all(process.poll() == 0 for process in workers.values()):
+        failure = group.failed(workers)
+        if failure:
+            name, code = failure
+            raise TfnnError(
+                f"worker {name} {describe_exit(code)} (its output is above, prefixed "
+                f"[{name}]); the other processes were stopped and the finished trials "
+                "are kept: rerun the same command to continue"
+            )
+        if group.all_succeeded(workers):
             return
-        code = processes[CHIEF].poll()
+        code = group.processes[CHIEF].poll()
         if code is not None:
             raise TfnnError(
                 f"the chief (the oracle server) {describe_exit(code)} before the workers "
@@ -125,13 +79,11 @@ def launch(config: TuneConfig, print_fn: Callable[..., None] = print) -> float:
         f"with {threads} TensorFlow thread(s) each",
         flush=True,
     )
-    processes: dict[str, subprocess.Popen] = {}
-    readers: list[threading.Thread] = []
-    lock = threading.Lock()
     started = time.perf_counter()
-    try:
+    with ProcessGroup(print_fn) as group:
         for name in names:
-            processes[name] = subprocess.Popen(
+            group.start(
+                name,
                 [
                     sys.executable,
                     "-m",
@@ -142,43 +94,14 @@ def launch(config: TuneConfig, print_fn: Callable[..., None] = print) -> float:
                     "--config-json",
                     config_json,
                 ],
-                env={
-                    **os.environ,
+                {
                     "KERASTUNER_TUNER_ID": name,
                     "KERASTUNER_ORACLE_IP": ORACLE_IP,
                     "KERASTUNER_ORACLE_PORT": str(port),
-                    "PYTHONUNBUFFERED": "1",
-                    "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"),
                 },
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                bufsize=1,
             )
-            reader = threading.Thread(
-                target=_stream, args=(processes[name], name, print_fn, lock), daemon=True
-            )
-            reader.start()
-            readers.append(reader)
-        _wait_for_workers(processes)
+        _wait_for_workers(group)
         return time.perf_counter() - started
-    finally:
-        _stop(processes)
-        for reader in readers:
-            reader.join(timeout=5)
-
-
-def _exit_with_parent() -> None:
-    """Ends this process when the launcher dies, so no orphan keeps the port or the cores."""
-    parent = os.getppid()
-
-    def watch() -> None:
-        while True:
-            time.sleep(1)
-            if os.getppid() != parent:
-                os._exit(1)
-
-    threading.Thread(target=watch, daemon=True).start()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -191,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--config-json", required=True, help="the TuneConfig as JSON")
     args = parser.parse_args(argv)
     config = TuneConfig.from_dict(json.loads(args.config_json))
-    _exit_with_parent()
+    exit_with_parent()
 
     from tfnn.cli import import_tensorflow_quietly
 

@@ -3,12 +3,13 @@
 ``build(hp)`` turns the sampled values into the same config class `tfnn train`
 uses and calls the same builder (``build_digits_model`` / ``build_dense``) and
 ``compile_model``, so a tuned configuration is exactly a `tfnn train` run.
-``fit(hp, model)`` tunes the batch size and the number of epochs.
+``fit(hp, model)`` tunes the batch size and the number of epochs and trains the
+way `tfnn train` does: the same seeded stream of batches (``make_training_stream``)
+and the same steps per compiled call.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from collections.abc import Sequence
@@ -16,59 +17,28 @@ from collections.abc import Sequence
 import keras
 import keras_tuner
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from tfnn.configs.common import TrainConfig
 from tfnn.configs.digits import DigitsConfig
 from tfnn.configs.mnist import MnistDnnConfig
 from tfnn.configs.tune import TuneConfig
 from tfnn.configs.validation import OPTIMIZERS
-from tfnn.data.dataset import Dataset
-from tfnn.errors import ConfigError
 from tfnn.experiments.digits import build_digits_model
 from tfnn.experiments.mnist import build_dense
-from tfnn.training.runner import EVALUATION_BATCH_SIZE, compile_model, make_dataset
+from tfnn.training.runner import (
+    EVALUATION_BATCH_SIZE,
+    compile_model,
+    make_dataset,
+    make_training_stream,
+)
 from tfnn.training.seeding import seed_everything
+from tfnn.tuning.splits import SearchData
 
 ACTIVATIONS = ("sigmoid", "relu", "tanh")
-
-
-@dataclasses.dataclass(frozen=True)
-class SearchData:
-    """The data of one search, loaded once and shared by every trial.
-
-    Attributes:
-        dataset: The experiment's train/test split; the best configuration is
-            retrained on all of ``x_train`` and tested once on ``x_test``.
-        x_fit: The part of ``x_train`` the trials train on.
-        y_fit: Its labels.
-        x_validation: The held-out part of ``x_train`` that selects the trial.
-        y_validation: Its labels.
-    """
-
-    dataset: Dataset
-    x_fit: np.ndarray
-    y_fit: np.ndarray
-    x_validation: np.ndarray
-    y_validation: np.ndarray
-
-
-def split_for_search(dataset: Dataset, fraction: float, seed: int) -> SearchData:
-    """Holds out a seeded, stratified ``fraction`` of the training split for selection."""
-    try:
-        x_fit, x_validation, y_fit, y_validation = train_test_split(
-            dataset.x_train,
-            dataset.y_train,
-            test_size=fraction,
-            stratify=dataset.y_train,
-            random_state=seed,
-        )
-    except ValueError as error:
-        raise ConfigError(
-            f"--validation-fraction {fraction!r} cannot split {len(dataset.x_train)} "
-            f"training samples by class: {error}"
-        ) from None
-    return SearchData(dataset, x_fit, y_fit, x_validation, y_validation)
+# Validation passes per trial (evenly spaced, always including the last epoch, which
+# scores the trial). A pass costs as much as a short epoch of training, so validating
+# after every epoch made it up to ~40% of a trial; ten points still draw the curve.
+VALIDATION_POINTS = 10
 
 
 def capped_choices(choices: Sequence[int], cap: int) -> tuple[int, ...]:
@@ -76,6 +46,17 @@ def capped_choices(choices: Sequence[int], cap: int) -> tuple[int, ...]:
     if cap <= 0:
         return tuple(choices)
     return tuple(choice for choice in choices if choice <= cap) or (cap,)
+
+
+def validation_epochs(epochs: int, points: int = VALIDATION_POINTS) -> list[int]:
+    """The (1-based) epochs after which a trial validates: ``points`` evenly spaced
+    ones ending with the last, or every epoch when there are no more than ``points``."""
+    return sorted({math.ceil(epochs * index / points) for index in range(1, points + 1)})
+
+
+def steps_per_pass(samples: int, batch_size: int) -> int:
+    """Training steps in one pass over ``samples`` (the last batch may be short)."""
+    return math.ceil(samples / batch_size)
 
 
 def l2_strength(hp: keras_tuner.HyperParameters, minimum: float, maximum: float) -> float:
@@ -110,6 +91,10 @@ class ConfigHyperModel(keras_tuner.HyperModel):
         # What the last fit measured, for the tuner's per-trial line and fit.json.
         self.last_fit_seconds = 0.0
         self.last_metrics: dict[str, float] = {}
+        # Converted once per search, not once per trial.
+        self.validation_data = make_dataset(
+            data.x_validation, data.y_validation, EVALUATION_BATCH_SIZE, shuffle=False, seed=0
+        )
 
     def training_hyperparameters(self, hp: keras_tuner.HyperParameters) -> dict:
         """The batch size and epochs, as config fields."""
@@ -132,10 +117,16 @@ class ConfigHyperModel(keras_tuner.HyperModel):
         self.training_hyperparameters(hp)
 
     def build(self, hp: keras_tuner.HyperParameters) -> keras.Model:
+        return self.build_for(hp, len(self.data.x_fit))
+
+    def build_for(self, hp: keras_tuner.HyperParameters, train_samples: int) -> keras.Model:
+        """The compiled model, with as many steps per compiled call as `tfnn train`
+        uses for ``train_samples`` training samples."""
         config = self.config_from_hp(hp)
         # Every trial starts from the same seed, so trials differ only by their values.
         seed_everything(config.seed)
-        return compile_model(self.build_model(config), config)
+        steps = steps_per_pass(train_samples, config.batch_size)
+        return compile_model(self.build_model(config), config, steps)
 
     def fit(self, hp, model, *args, callbacks=(), verbose=0, **kwargs):
         """Trains on the fit part, validates on the held-out part.
@@ -152,7 +143,7 @@ class ConfigHyperModel(keras_tuner.HyperModel):
         config = self.config_from_hp(hp)
         data = self.data
         history, self.last_fit_seconds = self.train(
-            model, config, data.x_fit, data.y_fit, (data.x_validation, data.y_validation), callbacks
+            model, config, data.x_fit, data.y_fit, self.validation_data, callbacks
         )
         self.last_metrics = {name: float(values[-1]) for name, values in history.history.items()}
         loss = self.last_metrics.get("loss", math.nan)
@@ -169,23 +160,28 @@ class ConfigHyperModel(keras_tuner.HyperModel):
         config: TrainConfig,
         x: np.ndarray,
         y: np.ndarray,
-        validation: tuple[np.ndarray, np.ndarray] | None,
+        validation_data=None,
         callbacks: Sequence[keras.callbacks.Callback] = (),
     ) -> tuple[keras.callbacks.History, float]:
-        """``model.fit`` with the config's batch size and epochs; returns (history, seconds)."""
-        train_data = make_dataset(x, y, config.batch_size, shuffle=True, seed=config.seed)
-        validation_data = (
-            None
-            if validation is None
-            else make_dataset(*validation, EVALUATION_BATCH_SIZE, shuffle=False, seed=0)
-        )
+        """``model.fit`` on `tfnn train`'s stream of batches for the config's epochs.
+
+        Args:
+            validation_data: A ``tf.data`` dataset scored at :func:`validation_epochs`,
+                or None.
+
+        Returns:
+            (history, seconds spent in ``model.fit``).
+        """
+        train_data = make_training_stream(x, y, config.batch_size, config.seed)
         started = time.perf_counter()
         history = model.fit(
             train_data,
-            validation_data=validation_data,
             epochs=config.epochs,
+            steps_per_epoch=steps_per_pass(len(x), config.batch_size),
+            validation_data=validation_data,
+            validation_freq=validation_epochs(config.epochs),
             callbacks=[*callbacks, keras.callbacks.TerminateOnNaN()],
-            shuffle=False,  # the tf.data pipeline reshuffles each epoch
+            shuffle=False,  # the stream is already shuffled, pass by pass
             verbose=0,
         )
         return history, time.perf_counter() - started
@@ -195,10 +191,12 @@ class ConfigHyperModel(keras_tuner.HyperModel):
         hp: keras_tuner.HyperParameters,
         callbacks: Sequence[keras.callbacks.Callback] = (),
     ) -> tuple[keras.Model, keras.callbacks.History, float]:
-        """Builds ``hp``'s model afresh and trains it on the whole training split."""
+        """Builds ``hp``'s model afresh and trains it on the whole training split,
+        exactly as `tfnn train` with the same settings would (same stream, same steps
+        per call)."""
         keras.backend.clear_session()
-        model = self.build(hp)
         dataset = self.data.dataset
+        model = self.build_for(hp, len(dataset.x_train))
         history, seconds = self.train(
             model, self.config_from_hp(hp), dataset.x_train, dataset.y_train, None, callbacks
         )

@@ -4,11 +4,22 @@ The search loop, the oracle, per-trial TensorBoard runs with HParams, resuming
 and the distributed chief/worker protocol are keras-tuner's own; this module
 adds what the project needs around them: data loaded once, a one-line report
 and a measured fit time per trial, and ``best.json``/``best.md``.
+
+What a trial costs besides its fit (measured on a 20-trial digits search, see
+README "Hyperparameter search"): keras-tuner's ``_try_build`` runs two full
+garbage collections per trial (``clear_session`` and its own ``gc.collect``),
+~0.5 s each with TensorFlow's ~400,000 objects alive, so the search freezes
+those objects once (``gc.freeze``); and ``Tuner.run_trial`` saves the weights
+after every epoch that improves the objective (~50 ms an h5 file, ~10 per
+trial) for ``get_best_models``, which tfnn never calls: it retrains the best
+configuration instead, so trials keep no weights.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import gc
 import json
 import logging
 import math
@@ -21,6 +32,7 @@ from pathlib import Path
 
 import keras
 import keras_tuner
+import tensorflow as tf
 from keras_tuner.src import config as keras_tuner_config
 from keras_tuner.src import utils as keras_tuner_utils
 from keras_tuner.src.engine import conditions as keras_tuner_conditions
@@ -34,7 +46,8 @@ from tfnn.errors import ConfigError, TfnnError
 from tfnn.experiments.mnist import load_mnist_for
 from tfnn.results import command_line, library_versions
 from tfnn.training.runner import EVALUATION_BATCH_SIZE, make_dataset
-from tfnn.tuning.hypermodels import HYPERMODELS, ConfigHyperModel, SearchData, split_for_search
+from tfnn.tuning.hypermodels import HYPERMODELS, ConfigHyperModel
+from tfnn.tuning.splits import SearchData, split_for_search
 
 TENSORBOARD_DIR = "tensorboard"
 RETRAINED_RUN = "best-retrained"
@@ -205,6 +218,32 @@ class TfnnRandomSearch(keras_tuner.RandomSearch):
         if not self._is_worker():
             repair_reloaded_oracle(self.oracle)
 
+    def run_trial(self, trial, *args, **kwargs) -> list:
+        """keras-tuner's ``Tuner.run_trial`` without its two per-trial callbacks.
+
+        ``SaveBestEpoch`` writes the weights after each improving epoch (for
+        ``get_best_models``; tfnn retrains the best configuration instead), and
+        ``TunerCallback`` forwards batch and epoch events to tuner hooks this
+        tuner does not use. The rest is keras-tuner's: callbacks deep-copied per
+        execution, a TensorBoard run dir and HParams per trial,
+        ``_build_and_fit_model``.
+        """
+        original_callbacks = kwargs.pop("callbacks", [])
+        histories = []
+        for execution in range(self.executions_per_trial):
+            copied_kwargs = copy.copy(kwargs)
+            callbacks = self._deepcopy_callbacks(original_callbacks)
+            self._configure_tensorboard_dir(callbacks, trial, execution)
+            copied_kwargs["callbacks"] = callbacks
+            histories.append(self._build_and_fit_model(trial, *args, **copied_kwargs))
+        return histories
+
+    def load_model(self, trial):
+        raise NotImplementedError(
+            "tfnn trials keep no weights (see run_trial): build and train "
+            "trial.hyperparameters again, as report_best does"
+        )
+
     def on_trial_begin(self, trial) -> None:
         self.gradients_before_trial = _custom_gradient_names()
         self.hypermodel.last_fit_seconds = 0.0
@@ -268,6 +307,10 @@ def make_tuner(
             project_name=project.name,
             # prepare_project has already deleted the directory when asked to.
             overwrite=False,
+            # keras-tuner builds and fits each trial's model in the strategy's scope.
+            distribution_strategy=(
+                tf.distribute.MirroredStrategy() if config.strategy == "mirrored" else None
+            ),
         )
         # keras-tuner reloads only when this tuner id's own file exists; a search
         # that another id started (a chief, or tuner0 before a distributed rerun)
@@ -284,6 +327,10 @@ def make_tuner(
 
 def run_trials(tuner: TfnnRandomSearch) -> None:
     """``tuner.search`` with a TensorBoard callback; keras-tuner errors become one line."""
+    # Everything alive now (TensorFlow, Keras, the data) lives as long as the search:
+    # frozen, the full collections keras-tuner runs before every trial skip it.
+    gc.collect()
+    gc.freeze()
     try:
         tuner.search(callbacks=[tensorboard_callback(tuner.tensorboard_dir)], verbose=0)
     except RuntimeError as error:
@@ -294,6 +341,8 @@ def run_trials(tuner: TfnnRandomSearch) -> None:
             f"in a row (last: {_last_line(str(error))}); narrow the space, or rerun with a higher "
             "--max-consecutive-failures to continue"
         ) from None
+    finally:
+        gc.unfreeze()
 
 
 def _hypermodel(config: TuneConfig, data: SearchData) -> ConfigHyperModel:

@@ -1,0 +1,99 @@
+"""The tuner benchmark: the scikit-learn peer at a tiny N, and its README table."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tfnn.bench import report
+from tfnn.bench.machine import contention, cpu_snapshot
+from tfnn.bench.sklearn_peer import LogUniformWidth, parameter_space, sklearn_random_search
+from tfnn.bench.tuner import targets
+
+
+def test_peer_space_mirrors_the_digits_space():
+    rng = np.random.default_rng(0)
+    widths = [LogUniformWidth(4, 256).rvs(random_state=rng) for _ in range(2000)]
+    assert all(len(width) == 1 and 4 <= width[0] <= 256 for width in widths)
+    # Log-uniform: about as many widths in 4-32 as in 32-256.
+    assert 0.4 < np.mean([width[0] < 32 for width in widths]) < 0.6
+    space = parameter_space()
+    assert space["activation"] == ["logistic", "relu", "tanh"]
+    assert space["solver"] == ["adam", "sgd"]
+    assert space["batch_size"] == [16, 32, 64, 128, 256]
+    assert space["max_iter"] == [10, 20, 40, 80]
+    assert parameter_space(max_iter_cap=20)["max_iter"] == [10, 20]
+    assert parameter_space(max_iter_cap=5)["max_iter"] == [5]
+    for name, (low, high) in {"learning_rate_init": (1e-3, 1.0), "alpha": (1e-6, 1e-1)}.items():
+        draws = space[name].rvs(size=500, random_state=1)
+        assert low <= draws.min() and draws.max() <= high
+
+
+def test_peer_search_selects_on_the_tuners_validation_split_and_tests_once():
+    result = sklearn_random_search(trials=3, n_jobs=1, max_iter_cap=10)
+    assert result["trials"] == 3
+    # The same 288 held-out samples as `tfnn tune digits`, the same 360 test samples.
+    assert (result["validation_samples"], result["test_samples"]) == (288, 360)
+    assert 0.5 < result["best_val_accuracy"] <= 1.0
+    assert 0.5 < result["test_accuracy"] <= 1.0
+    assert result["best"]["max_iter"] == 10
+    assert result["search_wall_s"] > 0 and result["trials_per_minute"] > 0
+
+
+def test_contention_counts_other_processes_cores():
+    before = cpu_snapshot()
+    sum(range(10**6))
+    measured = contention(before, cpu_snapshot())
+    assert measured["bench_cores"] == 0.0  # no child process ran
+    assert "load_average_1min" in measured
+
+
+def run(search_wall_s: float, test_accuracy: float) -> dict:
+    return {
+        "search_wall_s": search_wall_s,
+        "trials_per_minute": 32.0,
+        "overhead_percent": 6.5,
+        "best_val_accuracy": 0.9792,
+        "test_accuracy": test_accuracy,
+        "peak_rss_mib": 900.0,
+        "cores_used": 1.9,
+    }
+
+
+def test_report_renders_the_tuner_table():
+    record = {
+        "date": "2026-11-24 19:00",
+        "command": "scripts/bench --only tuner",
+        "mode": "full",
+        "machine": {
+            "cpu": "AMD EPYC",
+            "cores": 2,
+            "tensorflow": "2.21.0",
+            "keras": "3.15.1",
+            "fp32_peak_gflops": 332.3,
+            "derivation": "...",
+        },
+        "benchmarks": {
+            "tuner": {
+                "trials": 160,
+                "max_epochs": "no cap",
+                "tfnn": {"workers=1": run(290.0, 0.9806), "workers=2": run(200.0, 0.9778)},
+                "sklearn": {**run(100.0, 0.975), "n_jobs": 2},
+                "cpu": {
+                    "bench_cores": 1.5,
+                    "machine_busy_cores": 2.0,
+                    "other_cores": 0.5,
+                    "load_average_1min": [3.0, 4.0],
+                },
+            }
+        },
+    }
+    record["benchmarks"]["tuner"]["targets"] = targets(record["benchmarks"]["tuner"])
+    text = report.markdown(record)
+    assert "| benchmark | variant" not in text  # no training cases in this record
+    assert "| `tfnn tune digits` (keras-tuner RandomSearch), workers 2 | 200.0 | 32.0 |" in text
+    assert "| 0.9806 | 1.9 | 900 |" in text
+    assert "RandomizedSearchCV`, n_jobs 2 | 100.0 |" in text
+    assert "other jobs kept 0.50 of the 2 cores busy" in text
+    assert "160 trials in at most 300 s (fastest of 1 process and 2 workers): met" in text
+    assert "overhead below 10% (workers 2): met" in text
+    assert "best test accuracy at least 0.98: met" in text
