@@ -303,15 +303,8 @@ def softplus(context: Context) -> PartReport:
         for name, key, report in SOFTPLUS_REPORT
     ]
     run_dir = results["run_dir"]
-    loss = figures.panels_png(
-        [
-            figures.Panel(
-                "2-12-5 network: training loss",
-                "epoch (full-batch step)",
-                "cross-entropy",
-                [figures.scalar_series(run_dir, "train", "epoch_loss", "train")],
-            )
-        ]
+    loss = _training_loss_png(
+        "2-12-5 network: training loss", "epoch (full-batch step)", run_dir, "epoch_loss"
     )
     found = [
         ("training loss per epoch", figures.save(loss, context.out_dir, "softplus-loss.png")),
@@ -459,15 +452,8 @@ def comp576_cnn(context: Context) -> PartReport:
         )
     ]
     run_dir = Path(results["run_dir"])
-    loss = figures.panels_png(
-        [
-            figures.Panel(
-                "MNIST CNN: loss vs iterations",
-                "training step",
-                "cross-entropy",
-                [figures.scalar_series(run_dir, "train", "step_loss", "train")],
-            )
-        ]
+    loss = _training_loss_png(
+        "MNIST CNN: loss vs iterations", "training step", run_dir, "step_loss"
     )
     found = [
         ("training loss (part 3a i)", figures.save(loss, context.out_dir, "comp576-cnn-loss.png")),
@@ -494,3 +480,17 @@ BUILDERS: dict[str, Callable[[Context], PartReport]] = {
     "comp576-moons": comp576_moons,
     "comp576-cnn": comp576_cnn,
 }
+
+
+def _training_loss_png(title: str, x_label: str, run_dir, tag: str) -> bytes:
+    """One panel: a run's training-loss scalar ``tag`` read back from its event files."""
+    return figures.panels_png(
+        [
+            figures.Panel(
+                title,
+                x_label,
+                "cross-entropy",
+                [figures.scalar_series(run_dir, "train", tag, "train")],
+            )
+        ]
+    )
