@@ -183,21 +183,19 @@ def test_replica_batches_cut_the_single_process_batches():
         assert size == len(batch)  # 8, except the last, partial batch of a pass (1)
 
 
+def small_digits_config(**overrides) -> DigitsConfig:
+    """32 hidden units and none of the per-run images, embeddings or statistics."""
+    settings = dict(hidden=32, images=False, embedding_samples=0, layer_statistics=False)
+    return DigitsConfig(**{**settings, **overrides})
+
+
 def test_mirrored_strategy_trains_like_the_default_one(tmp_path):
     from tfnn.experiments.digits import DIGITS as EXPERIMENT
     from tfnn.experiments.spec import run_experiment
 
     results = {}
     for strategy in ("default", "mirrored"):
-        config = DigitsConfig(
-            epochs=2,
-            hidden=32,
-            images=False,
-            embedding_samples=0,
-            layer_statistics=False,
-            strategy=strategy,
-            logdir=str(tmp_path / strategy),
-        )
+        config = small_digits_config(epochs=2, strategy=strategy, logdir=str(tmp_path / strategy))
         results[strategy] = run_experiment(EXPERIMENT, config, print_fn=lambda *a, **k: None)
     assert results["mirrored"]["replicas"] == 1  # the CPU, without GPUs
     assert results["mirrored"]["steps_per_epoch"] == results["default"]["steps_per_epoch"]
@@ -250,15 +248,8 @@ def test_mixed_precision_keeps_a_float32_softmax_and_notes_the_cpu(tmp_path):
     from tfnn.experiments.spec import run_experiment
 
     lines = []
-    config = DigitsConfig(
-        epochs=1,
-        hidden=32,
-        images=False,
-        embedding_samples=0,
-        layer_statistics=False,
-        mixed_precision=True,
-        jit_compile=True,
-        logdir=str(tmp_path),
+    config = small_digits_config(
+        epochs=1, mixed_precision=True, jit_compile=True, logdir=str(tmp_path)
     )
     results = run_experiment(EXPERIMENT, config, print_fn=lambda line, **_: lines.append(line))
     notes = [line for line in lines if line.startswith("note:")]
