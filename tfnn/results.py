@@ -23,13 +23,18 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def write_results(run_dir: str | os.PathLike, results: dict) -> Path:
-    """Writes ``results`` atomically (a kill never leaves half a file)."""
-    path = Path(run_dir) / RESULTS_FILE
-    temporary = path.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps(results, indent=2, sort_keys=True, default=str) + "\n")
+def write_json(path: str | os.PathLike, content: dict) -> Path:
+    """Writes ``content`` to ``path`` atomically (a kill never leaves half a file)."""
+    path = Path(path)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(content, indent=2, sort_keys=True, default=str) + "\n")
     os.replace(temporary, path)
     return path
+
+
+def write_results(run_dir: str | os.PathLike, results: dict) -> Path:
+    """Writes a run's ``results.json`` atomically."""
+    return write_json(Path(run_dir) / RESULTS_FILE, results)
 
 
 def read_results(run_dir: str | os.PathLike) -> dict:

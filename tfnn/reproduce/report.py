@@ -19,7 +19,7 @@ from pathlib import Path
 
 from tfnn.errors import ConfigError
 from tfnn.reproduce.sections import PARTS, REPORTS, Part, select_parts
-from tfnn.results import command_line, library_versions
+from tfnn.results import command_line, library_versions, write_json
 from tfnn.rundir import create_run_dir
 
 MANIFEST = "reproduce.json"
@@ -48,9 +48,7 @@ def read_manifest(out_dir: str | os.PathLike) -> dict:
 
 
 def _write_manifest(out_dir: Path, manifest: dict) -> None:
-    temporary = out_dir / (MANIFEST + ".tmp")
-    temporary.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    os.replace(temporary, out_dir / MANIFEST)
+    write_json(out_dir / MANIFEST, manifest)
 
 
 def reproduce(

@@ -44,7 +44,7 @@ from tfnn.configs.validation import flag
 from tfnn.data.digits import load_digits
 from tfnn.errors import ConfigError, TfnnError
 from tfnn.experiments.mnist import load_mnist_for
-from tfnn.results import command_line, library_versions
+from tfnn.results import command_line, library_versions, write_json
 from tfnn.training.runner import EVALUATION_BATCH_SIZE, make_dataset
 from tfnn.tuning.hypermodels import HYPERMODELS, ConfigHyperModel
 from tfnn.tuning.splits import SearchData, split_for_search
@@ -113,13 +113,6 @@ def tensorboard_callback(log_dir: str | os.PathLike) -> keras.callbacks.TensorBo
     return keras.callbacks.TensorBoard(
         log_dir=str(log_dir), update_freq="epoch", histogram_freq=0, write_graph=False
     )
-
-
-def _write_json(path: Path, content: dict) -> None:
-    """Writes atomically: a killed search never leaves half a file."""
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(content, indent=2, sort_keys=True, default=str) + "\n")
-    os.replace(temporary, path)
 
 
 def _resident_megabytes() -> float | None:
@@ -256,7 +249,7 @@ class TfnnRandomSearch(keras_tuner.RandomSearch):
     def on_trial_end(self, trial) -> None:
         fit_seconds = self.hypermodel.last_fit_seconds
         # Written before the oracle hears of the end, so a finished search has every file.
-        _write_json(
+        write_json(
             Path(self.get_trial_dir(trial.trial_id)) / FIT_FILE,
             {
                 "fit_seconds": round(fit_seconds, 4),
@@ -541,7 +534,7 @@ def report_best(
         "command": command_line(),
         "versions": library_versions(),
     }
-    _write_json(project / BEST_JSON, summary)
+    write_json(project / BEST_JSON, summary)
     markdown = best_markdown(summary)
     (project / BEST_MARKDOWN).write_text(markdown)
     print_fn("\n" + markdown, flush=True)
