@@ -155,3 +155,20 @@ def test_help_does_not_import_tensorflow():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False"
+
+
+def test_a_full_disk_under_a_study_is_one_line(monkeypatch, capsys):
+    import errno
+
+    import tfnn.studies.moons
+    from tfnn.cli import main
+
+    def disk_full(**_):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "logs/studies/moons/x.png")
+
+    monkeypatch.setattr(tfnn.studies.moons, "run_study", disk_full)
+    assert main(["study", "moons"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.splitlines() == [error]
+    assert error.startswith("tfnn: error: a write failed (logs/studies/moons/x.png): ")
+    assert "No space left on device" in error
