@@ -112,6 +112,8 @@ def test_bad_trials_is_one_line_exit_2_before_tensorflow():
         (dict(validation_fraction=1.0), "--validation-fraction"),
         (dict(resume=True, overwrite=True), "--resume and --overwrite"),
         (dict(train_samples=100), "--train-samples is for mnist-dnn only"),
+        (dict(rerank_top=-1), "--rerank-top"),
+        (dict(cv_folds=1), "--cv-folds"),
     ],
 )
 def test_config_rejects(values, message):
@@ -292,12 +294,12 @@ def test_search_survives_a_failed_trial_and_reports(tmp_path, monkeypatch):
     config = TuneConfig(trials=3, max_epochs=1, project_dir=str(project))
     prepare_project(config)
     lines = []
-    gradients_before = search._custom_gradient_names()
+    gradients_before = search.custom_gradient_names()
     summary = search.run_search(config, set(), print_fn=lambda *a, **k: lines.append(a[0]))
     assert gc.get_freeze_count() == 0  # frozen only while the trials ran
     # Each traced train step registers custom gradients; a trial's are dropped at its end
     # (only the retrained model's remain), so trials do not pile up graphs in memory.
-    assert len(search._custom_gradient_names() - gradients_before) < 2 * config.trials
+    assert len(search.custom_gradient_names() - gradients_before) < 2 * config.trials
 
     assert len(loads) == 1  # once for all trials and the retrain
     statuses = {key: trial["status"] for key, trial in trial_files(project).items()}
@@ -321,8 +323,30 @@ def test_search_survives_a_failed_trial_and_reports(tmp_path, monkeypatch):
         timing["search_wall_seconds"] - timing["fit_seconds"], abs=0.01
     )
     assert json.loads((project / "best.json").read_text())["best"]["trial_id"] == best["trial_id"]
+    # The two completed trials (not the failed one) were cross-validated; the best mean won.
+    cross_validation = summary["cross_validation"]
+    ranking = cross_validation["ranking"]
+    assert cross_validation["folds"] == 5 and cross_validation["candidates"] == 2
+    assert {row["trial_id"] for row in ranking} == set(completed(project))
+    assert ranking[0]["mean_accuracy"] >= ranking[1]["mean_accuracy"]
+    assert best["trial_id"] == cross_validation["chosen_trial_id"] == ranking[0]["trial_id"]
+    assert best["cv_accuracy"] == ranking[0]["mean_accuracy"]
+    assert timing["cross_validation_seconds"] > 0
+    assert timing["selection_wall_seconds"] == pytest.approx(
+        timing["search_wall_seconds"] + timing["cross_validation_seconds"], abs=0.01
+    )
+    for trial_id in completed(project):
+        assert (project / f"trial_{trial_id}" / "cv.json").is_file()
+    assert any(line.startswith("cross-validation 2 of 2: trial") for line in lines)
     markdown = (project / "best.md").read_text()
-    for heading in ("## Best: trial", "## Top 2 trials", "## Timing", "trials per minute"):
+    for heading in (
+        "## Best: trial",
+        "Chosen by 5-fold cross-validation among the top 2",
+        "## Top 2 trials",
+        "## 5-fold cross-validation of the top 2",
+        "## Timing",
+        "trials per minute",
+    ):
         assert heading in markdown
     assert ended_trial_ids(project) == set(statuses)
 
@@ -447,3 +471,56 @@ def test_two_workers_run_every_trial_once(tmp_path):
     summary = json.loads((project / "best.json").read_text())
     assert summary["timing"]["workers"] == 2
     assert summary["trials"]["ended_in_this_run"] == 4
+
+
+def worker_pids(project: Path) -> list[int]:
+    """Processes of `tfnn tune --workers` whose command line names ``project``."""
+    pids = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"tfnn.tuning.distributed" in words and str(project).encode() in b" ".join(words):
+            pids.append(int(cmdline.parent.name))
+    return pids
+
+
+@pytest.mark.slow
+def test_a_killed_worker_ends_the_search_in_one_line_and_a_rerun_finishes_it(tmp_path):
+    project = tmp_path / "killed-worker"
+    argv = ["digits", "--trials", "8", "--max-epochs", "2", "--workers", "2"]
+    argv += ["--rerank-top", "0", "--project-dir", str(project)]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tfnn.cli", "tune", *argv],
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    deadline = time.monotonic() + 240
+    while len(completed(project)) < 2 and process.poll() is None:
+        assert time.monotonic() < deadline, "no two trials completed in time"
+        time.sleep(0.05)
+    pids = worker_pids(project)
+    assert len(pids) == 2, "the workers finished before one could be killed"
+    os.kill(pids[0], signal.SIGKILL)
+    stderr = process.communicate(timeout=120)[1]
+    assert process.returncode == 2
+    (line,) = [line for line in stderr.splitlines() if line.strip()]
+    assert re.fullmatch(r"tfnn: error: worker tuner[01] was killed by SIGKILL .*", line)
+    assert "finished trials are kept: rerun the same command" in line
+    assert not worker_pids(project)  # the other worker was stopped too
+    before = completed(project)
+    assert 2 <= len(before) < 8
+
+    result = run_tune(*argv)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    after = trial_files(project)
+    assert len(after) == 8
+    assert {trial["status"] for trial in after.values()} <= {"COMPLETED", "FAILED"}
+    for trial_id, trial in before.items():
+        assert after[trial_id] == trial  # untouched: not re-run
+    rerun = re.findall(r"^\[tuner\d\] trial (\d+) of 8", result.stdout, flags=re.MULTILINE)
+    assert sorted(rerun) == sorted(set(after) - set(before))

@@ -89,15 +89,9 @@ def run(args: argparse.Namespace) -> int:
         f"of {config.experiment} in {project} ({len(ended_before)} trials already ended)",
         flush=True,
     )
-    if config.workers > 1:
-        from tfnn.tuning.distributed import launch
-        from tfnn.tuning.search import report_after_workers
+    from tfnn.tuning.search import run_search
 
-        report_after_workers(config, launch(config), ended_before)
-    else:
-        from tfnn.tuning.search import run_search
-
-        run_search(config, ended_before)
+    run_search(config, ended_before)
     print(
         f"written: {project / 'best.json'}, {project / 'best.md'}, {project / 'best_model.keras'}"
     )

@@ -53,6 +53,14 @@ class TuneConfig:
     validation_fraction: float = option(
         0.2, "share of the training split held out (stratified, seeded) to select trials"
     )
+    # Ten trials: in a 160-trial digits search the top ten were one or two of the 288
+    # validation images apart, so the validation score alone cannot tell them apart.
+    rerank_top: int = option(
+        10,
+        "cross-validate the best N trials on the whole training split and choose the best "
+        "mean (0 or 1: choose by the validation split alone)",
+    )
+    cv_folds: int = option(5, "folds of that cross-validation (stratified, seeded)")
     # Five NaN trials in a row means the space, not bad luck, is the problem.
     max_consecutive_failures: int = option(5, "stop after this many failed trials in a row")
     split: str = option("stratified", "digits only: stratified or assignment (see tfnn train)")
@@ -77,6 +85,8 @@ class TuneConfig:
         check.check_int("max_epochs", self.max_epochs, minimum=0, maximum=100_000)
         check.check_float("validation_fraction", self.validation_fraction, maximum=0.9)
         check.check_int("max_consecutive_failures", self.max_consecutive_failures)
+        check.check_int("rerank_top", self.rerank_top, minimum=0, maximum=1000)
+        check.check_int("cv_folds", self.cv_folds, minimum=2, maximum=20)
         check.check_choice("split", self.split, SPLITS)
         check.check_int("train_samples", self.train_samples, minimum=0, maximum=60_000)
         if self.strategy == "multiworker":

@@ -3,19 +3,25 @@
 keras-tuner chooses a process's role from environment variables: with
 ``KERASTUNER_ORACLE_IP``/``KERASTUNER_ORACLE_PORT`` set, the process whose
 ``KERASTUNER_TUNER_ID`` contains "chief" serves the oracle over gRPC and every
-other id ("tuner0", "tuner1", ...) asks it for trials and runs them. This module
-starts those processes (TensorFlow-free, so the launcher starts fast), prefixes
-their output, and stops everything when one dies. Run as ``python -m`` it is one
-such process.
+other id ("tuner0", "tuner1", ...) asks it for trials and runs them.
+
+On one machine the `tfnn tune` process itself is the chief: it has already
+imported TensorFlow and loaded the data, so it serves the oracle (keras-tuner's
+own ``OracleServicer``) while N worker processes, started here with their output
+prefixed, run the trials; a separate chief process would import TensorFlow while
+the workers do, on the same cores, and delay their first trials. Run as
+``python -m`` this module is one process of either role (for several machines).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from tfnn.configs.tune import TuneConfig
 from tfnn.distribute.launch import (
@@ -25,7 +31,6 @@ from tfnn.distribute.launch import (
     available_cores,
     describe_exit,
     exit_with_parent,
-    free_port,
     worker_threads,
 )
 from tfnn.errors import TfnnError
@@ -34,11 +39,60 @@ ORACLE_IP = LOOPBACK
 CHIEF = "chief"
 
 
+def role_environment(tuner_id: str, port: int) -> dict[str, str]:
+    """keras-tuner's variables for one process of a search served on ``ORACLE_IP:port``."""
+    return {
+        "KERASTUNER_TUNER_ID": tuner_id,
+        "KERASTUNER_ORACLE_IP": ORACLE_IP,
+        "KERASTUNER_ORACLE_PORT": str(port),
+    }
+
+
+@contextlib.contextmanager
+def chief_environment(port: int) -> Iterator[None]:
+    """This process in keras-tuner's chief role while the tuner is made (its id and
+    its files are then the chief's; it serves the oracle itself, see ``oracle_server``)."""
+    variables = role_environment(CHIEF, port)
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextlib.contextmanager
+def oracle_server(oracle, port: int) -> Iterator[None]:
+    """Serves ``oracle`` over gRPC on ``ORACLE_IP:port`` while the block runs.
+
+    keras-tuner's own servicer; its ``oracle_chief.start_server`` would also do
+    this, but then blocks for good (it polls every 20 s for stragglers after the
+    last trial), and this process has the best trial to report.
+    """
+    from concurrent import futures
+
+    import grpc
+    from keras_tuner.src import protos
+    from keras_tuner.src.distribute.oracle_chief import OracleServicer
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
+    protos.get_service_grpc().add_OracleServicer_to_server(OracleServicer(oracle), server)
+    server.add_insecure_port(f"{ORACLE_IP}:{port}")
+    server.start()
+    try:
+        yield
+    finally:
+        server.stop(grace=None)
+
+
 def _wait_for_workers(group: ProcessGroup) -> None:
     """Returns when every worker has exited cleanly; raises TfnnError when one dies."""
-    workers = [name for name in group.processes if name != CHIEF]
     while True:
-        failure = group.failed(workers)
+        failure = group.failed(list(group.processes))
         if failure:
             name, code = failure
             raise TfnnError(
@@ -46,59 +100,46 @@ def _wait_for_workers(group: ProcessGroup) -> None:
                 f"[{name}]); the other processes were stopped and the finished trials "
                 "are kept: rerun the same command to continue"
             )
-        if group.all_succeeded(workers):
+        if group.all_succeeded(list(group.processes)):
             return
-        code = group.processes[CHIEF].poll()
-        if code is not None:
-            raise TfnnError(
-                f"the chief (the oracle server) {describe_exit(code)} before the workers "
-                "finished; the finished trials are kept: rerun the same command to continue"
-            )
         time.sleep(POLL_SECONDS)
 
 
-def launch(config: TuneConfig, print_fn: Callable[..., None] = print) -> float:
-    """Runs a chief and ``config.workers`` workers until every trial has ended.
-
-    The chief keeps serving after the last trial (keras-tuner polls every 20 s
-    for stragglers); once every worker has exited cleanly the oracle state is
-    saved, so the chief is stopped instead of waited for.
+def serve_workers(
+    config: TuneConfig, oracle, port: int, print_fn: Callable[..., None] = print
+) -> float:
+    """Serves ``oracle`` from this process while ``config.workers`` worker processes
+    run trials, until every trial has ended.
 
     Returns:
-        Wall seconds from starting the processes to the last worker's exit.
+        Wall seconds from starting the workers to the last one's exit.
 
     Raises:
-        TfnnError: A worker or the chief died.
+        TfnnError: A worker died.
     """
-    port = free_port()
     threads = worker_threads(config.workers, available_cores())
-    names = [CHIEF] + [f"tuner{index}" for index in range(config.workers)]
     config_json = json.dumps(config.to_dict())
     print_fn(
-        f"distributed search: chief on {ORACLE_IP}:{port}, {config.workers} workers "
-        f"with {threads} TensorFlow thread(s) each",
+        f"distributed search: this process serves the oracle on {ORACLE_IP}:{port}, "
+        f"{config.workers} workers with {threads} TensorFlow thread(s) each",
         flush=True,
     )
-    started = time.perf_counter()
-    with ProcessGroup(print_fn) as group:
-        for name in names:
+    with oracle_server(oracle, port), ProcessGroup(print_fn) as group:
+        started = time.perf_counter()
+        for index in range(config.workers):
+            name = f"tuner{index}"
             group.start(
                 name,
                 [
                     sys.executable,
                     "-m",
                     "tfnn.tuning.distributed",
-                    # The chief only answers gRPC calls; one thread is plenty.
                     "--threads",
-                    str(1 if name == CHIEF else threads),
+                    str(threads),
                     "--config-json",
                     config_json,
                 ],
-                {
-                    "KERASTUNER_TUNER_ID": name,
-                    "KERASTUNER_ORACLE_IP": ORACLE_IP,
-                    "KERASTUNER_ORACLE_PORT": str(port),
-                },
+                role_environment(name, port),
             )
         _wait_for_workers(group)
         return time.perf_counter() - started
@@ -110,6 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m tfnn.tuning.distributed",
         description="One process of `tfnn tune --workers N` (started by it, not by hand).",
     )
+    # A chief only answers gRPC calls: one thread is plenty.
     parser.add_argument("--threads", type=int, required=True, help="TF intra-op threads")
     parser.add_argument("--config-json", required=True, help="the TuneConfig as JSON")
     args = parser.parse_args(argv)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import gc
 import json
 import logging
 import math
@@ -36,18 +35,25 @@ import tensorflow as tf
 from keras_tuner.src import config as keras_tuner_config
 from keras_tuner.src import utils as keras_tuner_utils
 from keras_tuner.src.engine import conditions as keras_tuner_conditions
-from tensorflow.python.framework import ops as tf_ops
 
 from tfnn.configs.mnist import MnistDnnConfig
 from tfnn.configs.tune import TuneConfig
 from tfnn.configs.validation import flag
 from tfnn.data.digits import load_digits
+from tfnn.distribute.launch import free_port
 from tfnn.errors import ConfigError, TfnnError
 from tfnn.experiments.mnist import load_mnist_for
 from tfnn.results import command_line, library_versions, write_json
 from tfnn.training.runner import EVALUATION_BATCH_SIZE, make_dataset
+from tfnn.tuning.distributed import chief_environment, serve_workers
 from tfnn.tuning.hypermodels import HYPERMODELS, ConfigHyperModel
+from tfnn.tuning.rerank import CrossValidation, rerank_trials
 from tfnn.tuning.splits import SearchData, split_for_search
+from tfnn.tuning.trial_memory import (
+    custom_gradient_names,
+    forget_custom_gradients,
+    frozen_garbage,
+)
 
 TENSORBOARD_DIR = "tensorboard"
 RETRAINED_RUN = "best-retrained"
@@ -166,26 +172,6 @@ def repair_reloaded_oracle(oracle: keras_tuner.Oracle) -> None:
         oracle._run_times[trial_id] = max(1, oracle._run_times[trial_id])
 
 
-def _custom_gradient_names() -> set[str]:
-    """Names in TensorFlow's gradient registry that ``tf.custom_gradient`` added."""
-    registry = getattr(getattr(tf_ops, "_gradient_registry", None), "_registry", {})
-    return {name for name in registry if name.startswith("CustomGradient-")}
-
-
-def forget_custom_gradients(keep: set[str]) -> None:
-    """Drops the custom gradients a finished trial registered, so its graphs can be freed.
-
-    Tracing a Keras 3 train step registers ``tf.custom_gradient`` functions (from
-    ``ReplicaContext.all_reduce``) in a process-wide registry that is never
-    emptied; each entry holds its whole FuncGraph, so every trial leaked 2-4 MB
-    even after ``clear_session()`` (keras-team/keras#17458). A finished trial's
-    functions are never traced again, so their entries are not needed.
-    """
-    registry = getattr(getattr(tf_ops, "_gradient_registry", None), "_registry", {})
-    for name in _custom_gradient_names() - keep:
-        registry.pop(name, None)
-
-
 class TfnnRandomSearch(keras_tuner.RandomSearch):
     """keras-tuner's RandomSearch plus a one-line report and a fit-time file per trial.
 
@@ -238,7 +224,7 @@ class TfnnRandomSearch(keras_tuner.RandomSearch):
         )
 
     def on_trial_begin(self, trial) -> None:
-        self.gradients_before_trial = _custom_gradient_names()
+        self.gradients_before_trial = custom_gradient_names()
         self.hypermodel.last_fit_seconds = 0.0
         self.hypermodel.last_metrics = {}
         # Only a trial re-run after a kill has a run dir already: start it afresh so
@@ -320,12 +306,9 @@ def make_tuner(
 
 def run_trials(tuner: TfnnRandomSearch) -> None:
     """``tuner.search`` with a TensorBoard callback; keras-tuner errors become one line."""
-    # Everything alive now (TensorFlow, Keras, the data) lives as long as the search:
-    # frozen, the full collections keras-tuner runs before every trial skip it.
-    gc.collect()
-    gc.freeze()
     try:
-        tuner.search(callbacks=[tensorboard_callback(tuner.tensorboard_dir)], verbose=0)
+        with frozen_garbage():
+            tuner.search(callbacks=[tensorboard_callback(tuner.tensorboard_dir)], verbose=0)
     except RuntimeError as error:
         if "consecutive failures" not in str(error):
             raise
@@ -334,8 +317,6 @@ def run_trials(tuner: TfnnRandomSearch) -> None:
             f"in a row (last: {_last_line(str(error))}); narrow the space, or rerun with a higher "
             "--max-consecutive-failures to continue"
         ) from None
-    finally:
-        gc.unfreeze()
 
 
 def _hypermodel(config: TuneConfig, data: SearchData) -> ConfigHyperModel:
@@ -355,12 +336,21 @@ def run_search(config: TuneConfig, ended_before: set[str], print_fn: PrintFuncti
     """
     data = load_search_data(config)
     hypermodel = _hypermodel(config, data)
-    tuner = make_tuner(config, hypermodel, print_fn)
-    started = time.perf_counter()
-    run_trials(tuner)
-    return report_best(
-        config, tuner, hypermodel, time.perf_counter() - started, ended_before, print_fn
-    )
+    if config.workers == 1:
+        tuner = make_tuner(config, hypermodel, print_fn)
+        started = time.perf_counter()
+        run_trials(tuner)
+        wall_seconds = time.perf_counter() - started
+    else:
+        port = free_port()
+        with chief_environment(port):
+            tuner = make_tuner(config, hypermodel, print_fn)
+        # What keras-tuner's chief does before serving: quiet oracle (trials print
+        # their own line), state saved.
+        tuner.oracle.verbose = 0
+        tuner.save()
+        wall_seconds = serve_workers(config, tuner.oracle, port, print_fn)
+    return report_best(config, tuner, hypermodel, wall_seconds, ended_before, print_fn)
 
 
 def run_role(config: TuneConfig) -> None:
@@ -370,16 +360,6 @@ def run_role(config: TuneConfig) -> None:
     """
     hypermodel = _hypermodel(config, load_search_data(config))
     run_trials(make_tuner(config, hypermodel))
-
-
-def report_after_workers(
-    config: TuneConfig, wall_seconds: float, ended_before: set[str], print_fn: PrintFunction = print
-) -> dict:
-    """After a distributed search: reloads the oracle, retrains and reports the best."""
-    data = load_search_data(config)
-    hypermodel = _hypermodel(config, data)
-    tuner = make_tuner(config, hypermodel, print_fn)
-    return report_best(config, tuner, hypermodel, wall_seconds, ended_before, print_fn)
 
 
 def _read_fit_file(trial_dir: Path) -> dict:
@@ -451,8 +431,25 @@ def report_best(
     completed = [trial for trial in trials.values() if trial.status == "COMPLETED"]
     if not completed:
         raise TfnnError(f"no trial completed in {config.project_path}: nothing to report")
-    best_trials = rank_trials(completed, config.objective)[:TOP_TRIALS]
-    best = best_trials[0]
+    ranked = rank_trials(completed, config.objective)
+    best_trials = ranked[:TOP_TRIALS]
+    best = ranked[0]
+    cross_validation, cross_validation_seconds = [], 0.0
+    if min(config.rerank_top, len(ranked)) > 1:
+        started = time.perf_counter()
+        with frozen_garbage():
+            cross_validation = rerank_trials(
+                hypermodel,
+                ranked[: config.rerank_top],
+                project,
+                config.cv_folds,
+                config.seed,
+                config.objective,
+                print_fn,
+            )
+        cross_validation_seconds = time.perf_counter() - started
+        if not cross_validation[0].failed:
+            best = trials[cross_validation[0].trial_id]
     fit_files = {trial_id: _read_fit_file(project / f"trial_{trial_id}") for trial_id in trials}
 
     ended_now = [
@@ -511,6 +508,7 @@ def report_best(
         },
         "best": {
             **trial_row(best),
+            **best_cross_validation(cross_validation, best.trial_id),
             "test_accuracy": float(test_accuracy),
             "test_loss": float(test_loss),
             "retrain_samples": len(dataset.x_train),
@@ -521,9 +519,15 @@ def report_best(
             "train_command": train_command(best_config),
         },
         "top_trials": [trial_row(trial) for trial in best_trials],
+        "cross_validation": cross_validation_summary(
+            config, cross_validation, trials, ranked[0], cross_validation_seconds
+        ),
         "timing": {
             "workers": config.workers,
             "search_wall_seconds": round(wall_seconds, 3),
+            "cross_validation_seconds": round(cross_validation_seconds, 3),
+            # From the first trial to the chosen configuration (the retrain follows).
+            "selection_wall_seconds": round(wall_seconds + cross_validation_seconds, 3),
             "trials_per_minute": round(len(ended_now) / max(wall_seconds, 1e-9) * 60, 3),
             "fit_seconds": round(fit_seconds, 3),
             "overhead_seconds": round(overhead_seconds, 3),
@@ -541,16 +545,83 @@ def report_best(
     return summary
 
 
+def best_cross_validation(ranking: list[CrossValidation], trial_id: str) -> dict:
+    """The chosen trial's cross-validation means, when it had any."""
+    result = next((result for result in ranking if result.trial_id == trial_id), None)
+    if result is None:
+        return {}
+    values = result.to_dict()
+    return {
+        "cv_accuracy": values["mean_accuracy"],
+        "cv_accuracy_std": values["accuracy_std"],
+        "cv_loss": values["mean_loss"],
+    }
+
+
+def cross_validation_summary(
+    config: TuneConfig,
+    ranking: list[CrossValidation],
+    trials: dict,
+    validation_best,
+    seconds: float,
+) -> dict | None:
+    """best.json's account of the cross-validation that chose among the top trials
+    (None when the validation split alone chose)."""
+    if not ranking:
+        return None
+    return {
+        "folds": config.cv_folds,
+        "candidates": len(ranking),
+        "seconds": round(seconds, 3),
+        "chosen_trial_id": ranking[0].trial_id if not ranking[0].failed else None,
+        "validation_best_trial_id": validation_best.trial_id,
+        "ranking": [
+            {
+                **result.to_dict(),
+                "val_accuracy": _metric(trials[result.trial_id], "val_accuracy"),
+                "hyperparameters": active_values(trials[result.trial_id].hyperparameters),
+            }
+            for result in ranking
+        ],
+    }
+
+
 def _cell(value) -> str:
     if value is None:
         return ""
     return _format_value(value).replace("|", "\\|")
 
 
+def _trials_table(rows: list[dict], columns: dict[str, str]) -> list[str]:
+    """A Markdown table of trials: rank, trial id, ``columns`` (header: key), then
+    every hyperparameter any row has."""
+    names = list(dict.fromkeys(name for row in rows for name in row["hyperparameters"]))
+    headers = ["rank", "trial", *columns, *names]
+    lines = ["| " + " | ".join(headers) + " |", "| --- " * len(headers) + "|"]
+    for rank, row in enumerate(rows, start=1):
+        cells = [
+            str(rank),
+            row["trial_id"],
+            *(_cell(row[key]) for key in columns.values()),
+            *(_cell(row["hyperparameters"].get(name)) for name in names),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
 def best_markdown(summary: dict) -> str:
     """``best.md``: the best configuration, its accuracies, the top trials and the timing."""
     best, timing, trials = summary["best"], summary["timing"], summary["trials"]
-    validation = summary["validation"]
+    validation, cross_validation = summary["validation"], summary.get("cross_validation")
+    if cross_validation and cross_validation["chosen_trial_id"]:
+        chosen_by = (
+            f"Chosen by {cross_validation['folds']}-fold cross-validation among the top "
+            f"{cross_validation['candidates']} trials by {summary['objective']} (the "
+            f"validation split alone ranks trial {cross_validation['validation_best_trial_id']}"
+            " first)."
+        )
+    else:
+        chosen_by = f"Chosen by {summary['objective']} on the validation split."
     lines = [
         f"# tfnn tune {summary['experiment']}: best of {trials['completed']} completed trials",
         "",
@@ -561,6 +632,8 @@ def best_markdown(summary: dict) -> str:
         "",
         f"## Best: trial {best['trial_id']}",
         "",
+        chosen_by,
+        "",
         "| hyperparameter | value |",
         "| --- | --- |",
         *(f"| {name} | {_cell(value)} |" for name, value in best["hyperparameters"].items()),
@@ -569,28 +642,47 @@ def best_markdown(summary: dict) -> str:
         "| --- | --- |",
         f"| validation accuracy (trial) | {_cell(best['val_accuracy'])} |",
         f"| validation loss (trial) | {_cell(best['val_loss'])} |",
+        *(
+            [
+                f"| cross-validation accuracy ({cross_validation['folds']} folds) | "
+                f"{_cell(best['cv_accuracy'])} ± {_cell(best['cv_accuracy_std'])} |"
+            ]
+            if best.get("cv_accuracy") is not None
+            else []
+        ),
         f"| test accuracy (retrained on all {best['retrain_samples']} training samples, "
         f"tested once on {best['test_samples']}) | {best['test_accuracy']:.4f} |",
         f"| test loss | {best['test_loss']:.4f} |",
         "",
         f"Reproduce: `{best['train_command']}`",
         "",
-        f"## Top {len(summary['top_trials'])} trials",
+        f"## Top {len(summary['top_trials'])} trials by {summary['objective']}",
         "",
+        *_trials_table(
+            summary["top_trials"],
+            {"val_accuracy": "val_accuracy", "val_loss": "val_loss", "fit s": "fit_seconds"},
+        ),
     ]
-    names = list(
-        dict.fromkeys(name for row in summary["top_trials"] for name in row["hyperparameters"])
-    )
-    lines += [
-        "| rank | trial | val_accuracy | val_loss | fit s | " + " | ".join(names) + " |",
-        "| --- " * (5 + len(names)) + "|",
-    ]
-    for rank, row in enumerate(summary["top_trials"], start=1):
-        values = " | ".join(_cell(row["hyperparameters"].get(name)) for name in names)
-        lines.append(
-            f"| {rank} | {row['trial_id']} | {_cell(row['val_accuracy'])} | "
-            f"{_cell(row['val_loss'])} | {_cell(row['fit_seconds'])} | {values} |"
-        )
+    if cross_validation:
+        lines += [
+            "",
+            f"## {cross_validation['folds']}-fold cross-validation of the top "
+            f"{cross_validation['candidates']}",
+            "",
+            f"All {best['retrain_samples']} training samples, stratified folds (seed "
+            f"{summary['seed']}); each fold trains as the trial did. Best mean first.",
+            "",
+            *_trials_table(
+                cross_validation["ranking"],
+                {
+                    "cv accuracy": "mean_accuracy",
+                    "± (sd over folds)": "accuracy_std",
+                    "cv loss": "mean_loss",
+                    "val_accuracy (search)": "val_accuracy",
+                    "s": "seconds",
+                },
+            ),
+        ]
     lines += [
         "",
         "## Timing (this run)",
@@ -604,6 +696,7 @@ def best_markdown(summary: dict) -> str:
         f"| sum of trial fit times | {timing['fit_seconds']:.1f} s |",
         f"| keras-tuner overhead (workers x wall - fits) | {timing['overhead_seconds']:.1f} s "
         f"({timing['overhead_percent']:.1f} %) |",
+        f"| cross-validation of the top trials | {timing['cross_validation_seconds']:.1f} s |",
         "",
         f"TensorBoard: `{summary['tensorboard']}`",
         "",

@@ -1,4 +1,4 @@
-"""The search's split of the training data (TensorFlow-free: the scikit-learn peer
+"""The search's splits of the training data (TensorFlow-free: the scikit-learn peer
 benchmark uses the very same split)."""
 
 from __future__ import annotations
@@ -6,12 +6,12 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from tfnn.data.dataset import Dataset
 from tfnn.errors import ConfigError
 
-__all__ = ["SearchData", "split_for_search"]
+__all__ = ["SearchData", "fold_indices", "split_for_search"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,3 +50,15 @@ def split_for_search(dataset: Dataset, fraction: float, seed: int) -> SearchData
             f"training samples by class: {error}"
         ) from None
     return SearchData(dataset, x_fit, y_fit, x_validation, y_validation)
+
+
+def fold_indices(labels: np.ndarray, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train, validation) index pairs of a seeded, stratified ``folds``-fold split
+    (the cross-validation that chooses among the search's best trials)."""
+    try:
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+        return list(splitter.split(np.zeros(len(labels)), labels))
+    except ValueError as error:
+        raise ConfigError(
+            f"--cv-folds {folds}: cannot split {len(labels)} training samples by class: {error}"
+        ) from None
