@@ -7,7 +7,7 @@ import numpy as np
 from tfnn.bench import report
 from tfnn.bench.machine import contention, cpu_snapshot
 from tfnn.bench.sklearn_peer import LogUniformWidth, parameter_space, sklearn_random_search
-from tfnn.bench.tuner import targets
+from tfnn.bench.tuner import summarize_repetitions, targets
 
 
 def test_peer_space_mirrors_the_digits_space():
@@ -37,6 +37,19 @@ def test_peer_search_selects_on_the_tuners_validation_split_and_tests_once():
     assert 0.5 < result["test_accuracy"] <= 1.0
     assert result["best"]["max_iter"] == 10
     assert result["search_wall_s"] > 0 and result["trials_per_minute"] > 0
+    # Like `tfnn tune`: the candidates cross-validated on tfnn's folds, the best mean chosen.
+    rows = result["cross_validation"]
+    assert result["cv_folds"] == 5 and len(rows) == 3
+    assert sorted(row["validation_rank"] for row in rows) == [1, 2, 3]
+    assert [row["cv_accuracy"] for row in rows] == sorted(
+        (row["cv_accuracy"] for row in rows), reverse=True
+    )
+    assert result["best"] == rows[0]["params"]
+    assert result["best_cv_accuracy"] == rows[0]["cv_accuracy"]
+    alone = sklearn_random_search(trials=3, n_jobs=1, max_iter_cap=10, rerank_top=0)
+    assert alone["cross_validation"] == [] and alone["best_cv_accuracy"] is None
+    first_by_validation = next(row for row in rows if row["validation_rank"] == 1)
+    assert alone["best"] == first_by_validation["params"]
 
 
 def test_contention_counts_other_processes_cores():
@@ -47,16 +60,33 @@ def test_contention_counts_other_processes_cores():
     assert "load_average_1min" in measured
 
 
-def run(search_wall_s: float, test_accuracy: float) -> dict:
+def run(search_wall_s: float, test_accuracy: float, cv_s: float = 40.0) -> dict:
     return {
         "search_wall_s": search_wall_s,
+        "cv_s": cv_s,
+        "selection_wall_s": search_wall_s + cv_s,
         "trials_per_minute": 32.0,
         "overhead_percent": 6.5,
         "best_val_accuracy": 0.9792,
+        "best_cv_accuracy": 0.9749,
         "test_accuracy": test_accuracy,
+        "best": {"hidden": 52},
         "peak_rss_mib": 900.0,
         "cores_used": 1.9,
     }
+
+
+def test_repetitions_give_medians_spreads_and_check_the_pick():
+    runs = [run(250.0, 0.975), run(270.0, 0.975, cv_s=30.0), run(240.0, 0.975)]
+    runs[1]["peak_rss_mib"] = 950.0
+    summary = summarize_repetitions(runs)
+    assert summary["search_wall_s"] == 250.0 and summary["spread"]["search_wall_s"] == [240, 270]
+    assert summary["selection_wall_s"] == 290.0 and summary["cv_s"] == 40.0
+    assert summary["peak_rss_mib"] == 950.0  # the largest, not the median
+    assert summary["repetitions"] == 3 and summary["runs"] == runs
+    assert summary["same_choice_every_repetition"] and summary["test_accuracy"] == 0.975
+    runs[2]["best"] = {"hidden": 53}
+    assert not summarize_repetitions(runs)["same_choice_every_repetition"]
 
 
 def test_report_renders_the_tuner_table():
@@ -76,8 +106,15 @@ def test_report_renders_the_tuner_table():
             "tuner": {
                 "trials": 160,
                 "max_epochs": "no cap",
-                "tfnn": {"workers=1": run(290.0, 0.9806), "workers=2": run(200.0, 0.9778)},
-                "sklearn": {**run(100.0, 0.975), "n_jobs": 2},
+                "cross_validation": {"top": 10, "folds": 5},
+                "repetitions": 3,
+                "tfnn": {
+                    "workers=1": summarize_repetitions([run(250.0, 0.9806)] * 3),
+                    "workers=2": summarize_repetitions(
+                        [run(200.0, 0.9778), run(210.0, 0.9778), run(190.0, 0.9778)]
+                    ),
+                },
+                "sklearn": {**summarize_repetitions([run(100.0, 0.975)] * 3), "n_jobs": 2},
                 "cpu": {
                     "bench_cores": 1.5,
                     "machine_busy_cores": 2.0,
@@ -90,10 +127,16 @@ def test_report_renders_the_tuner_table():
     record["benchmarks"]["tuner"]["targets"] = targets(record["benchmarks"]["tuner"])
     text = report.markdown(record)
     assert "| benchmark | variant" not in text  # no training cases in this record
-    assert "| `tfnn tune digits` (keras-tuner RandomSearch), workers 2 | 200.0 | 32.0 |" in text
+    assert "median [min-max] of 3 repetitions" in text
+    assert "then the top 10 by 5-fold cross-validation" in text
+    assert (
+        "| `tfnn tune digits` (keras-tuner RandomSearch), workers 2 | 200.0 [190.0-210.0] "
+        "| 40.0 | 32.0 | 6.5 | 0.9792 | 0.9749 | 0.9778 | 1.9 | 900 |"
+    ) in text
     assert "| 0.9806 | 1.9 | 900 |" in text
     assert "RandomizedSearchCV`, n_jobs 2 | 100.0 |" in text
     assert "other jobs kept 0.50 of the 2 cores busy" in text
-    assert "160 trials in at most 300 s (fastest of 1 process and 2 workers): met" in text
+    assert "cross-validation of the best in at most 300 s (fastest of 1 process" in text
+    assert "300 s (fastest of 1 process and 2 workers): met" in text
     assert "overhead below 10% (workers 2): met" in text
     assert "best test accuracy at least 0.98: met" in text

@@ -40,7 +40,7 @@ def main() -> int:
         if name == "startup":
             result = bench_startup(repetitions if args.quick else max(3, repetitions))
         elif name == "tuner":
-            result = bench_tuner(args.quick)
+            result = bench_tuner(args.quick, repetitions)
         else:
             result = bench_training(name, repetitions, args.quick)
         result["bench_wall_s"] = round(time.perf_counter() - started, 1)
@@ -91,12 +91,13 @@ def format_tuner(result: dict) -> str:
     runs = {f"tfnn tune {key}": run for key, run in result["tfnn"].items()}
     runs["sklearn RandomizedSearchCV"] = result["sklearn"]
     for label, run in runs.items():
+        cv_seconds = run.get("cv_s") or 0.0
         lines.append(
-            f"  {label:28s} search {run['search_wall_s']:7.1f} s  "
+            f"  {label:28s} search {run['search_wall_s']:7.1f} s + cv {cv_seconds:5.1f} s  "
             f"{run['trials_per_minute']:6.1f} trials/min  "
             f"overhead {run['overhead_percent']:5.1f}%  "
             f"val {run['best_val_accuracy']:.4f}  test {run['test_accuracy']:.4f}  "
-            f"RSS {run['peak_rss_mib']:.0f} MiB"
+            f"RSS {run['peak_rss_mib']:.0f} MiB  (median of {run.get('repetitions', 1)})"
         )
     if "targets" in result:
         lines.append("  targets: " + ", ".join(f"{k} {v}" for k, v in result["targets"].items()))

@@ -82,22 +82,42 @@ def tuner_markdown(result: dict, cores: int) -> list[str]:
     )
     cap = result["max_epochs"]
     with_cores = any("cores_used" in run for run in runs.values())
+    cross_validation = result.get("cross_validation")
+    repetitions = result.get("repetitions", 1)
     lines = [
         f"Tuner: {result['trials']} random configurations of the digits network, epochs "
         + ("{10, 20, 40, 80}" if cap == "no cap" else f"capped at {cap}")
         + " (scikit-learn: `max_iter`); selection on the same 288 held-out training "
-        "samples, best retrained on all 1,437 and tested once on 360.",
+        "samples"
+        + (
+            f", then the top {cross_validation['top']} by {cross_validation['folds']}-fold "
+            "cross-validation on the same folds of the training split"
+            if cross_validation
+            else ""
+        )
+        + "; best retrained on all 1,437 and tested once on 360."
+        + (
+            f" Times are the median [min-max] of {repetitions} repetitions, the variants "
+            "alternating."
+            if repetitions > 1
+            else ""
+        ),
         "",
-        "| search | wall s | trials/min | overhead % | best val acc | test acc | "
+        "| search | search wall s | cross-validation s | trials/min | overhead % | "
+        "best val acc | best cv acc | test acc | "
         + ("CPU cores it got | " if with_cores else "")
         + "peak RSS MiB |",
-        "| --- " * (7 + with_cores) + "|",
+        "| --- " * (9 + with_cores) + "|",
     ]
     for label, run in runs.items():
         lines.append(
-            f"| {label} | {run['search_wall_s']:.1f} | {run['trials_per_minute']:.1f} | "
-            f"{run['overhead_percent']:.1f} | {run['best_val_accuracy']:.4f} | "
-            f"{run['test_accuracy']:.4f} | "
+            f"| {label} | {_spread(run, 'search_wall_s', '.1f')} | "
+            f"{_spread(run, 'cv_s', '.1f')} | {_spread(run, 'trials_per_minute', '.1f')} | "
+            f"{_spread(run, 'overhead_percent', '.1f')} | {run['best_val_accuracy']:.4f} | "
+            + (f"{run['best_cv_accuracy']:.4f}" if run.get("best_cv_accuracy") else "")
+            + f" | {run['test_accuracy']:.4f}"
+            + ("" if run.get("same_choice_every_repetition", True) else " (varied)")
+            + " | "
             + (f"{run.get('cores_used', '')} | " if with_cores else "")
             + f"{run['peak_rss_mib']:.0f} |"
         )
@@ -119,6 +139,16 @@ def tuner_markdown(result: dict, cores: int) -> list[str]:
             + ".",
         ]
     return lines
+
+
+def _spread(run: dict, key: str, spec: str) -> str:
+    """``median [min-max]`` when the run has repetitions, else the one value."""
+    value = run.get(key)
+    if value is None:
+        return ""
+    low, high = run.get("spread", {}).get(key, (value, value))
+    text = format(value, spec)
+    return text if low == high else f"{text} [{format(low, spec)}-{format(high, spec)}]"
 
 
 def _whole_run(record: dict) -> str:
