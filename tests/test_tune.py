@@ -404,6 +404,20 @@ def test_retrain_trains_like_tfnn_train_on_the_whole_training_split(monkeypatch)
 # --- end to end: kill -9 and resume, two workers --------------------------------------
 
 
+def assert_only_unfinished_trials_ran(
+    project: Path, before: dict, stdout: str, trials: int, prefix: str = ""
+) -> None:
+    """After a rerun: ``trials`` trials ended, those of ``before`` untouched, and the
+    rerun's per-trial lines name exactly the others."""
+    after = trial_files(project)
+    assert len(after) == trials
+    assert {trial["status"] for trial in after.values()} <= {"COMPLETED", "FAILED"}
+    for trial_id, trial in before.items():
+        assert after[trial_id] == trial  # untouched: not re-run
+    rerun = re.findall(rf"^{prefix}trial (\d+) of {trials}", stdout, flags=re.MULTILINE)
+    assert sorted(rerun) == sorted(set(after) - set(before))
+
+
 @pytest.mark.slow
 def test_killed_search_resumes_without_losing_or_rerunning_trials(tmp_path):
     project = tmp_path / "resume"
@@ -427,14 +441,7 @@ def test_killed_search_resumes_without_losing_or_rerunning_trials(tmp_path):
     result = run_tune(*argv)
     assert result.returncode == 0, result.stderr
     assert "continuing a 6-trial random search" in result.stdout
-    after = trial_files(project)
-    assert len(after) == 6
-    assert {trial["status"] for trial in after.values()} <= {"COMPLETED", "FAILED"}
-    for trial_id, trial in before.items():
-        assert after[trial_id] == trial  # untouched: not re-run
-    rerun = re.findall(r"^trial (\d+) of 6", result.stdout, flags=re.MULTILINE)
-    assert not set(rerun) & set(before)
-    assert sorted(rerun) == sorted(set(after) - set(before))
+    assert_only_unfinished_trials_ran(project, before, result.stdout, 6)
     assert json.loads((project / "best.json").read_text())["trials"]["total"] == 6
 
 
@@ -471,6 +478,16 @@ def test_two_workers_run_every_trial_once(tmp_path):
     summary = json.loads((project / "best.json").read_text())
     assert summary["timing"]["workers"] == 2
     assert summary["trials"]["ended_in_this_run"] == 4
+    # This process served the oracle (no chief process), and two processes
+    # cross-validated the completed trials, each its share, once.
+    assert "this process serves the oracle" in result.stdout and "[chief]" not in result.stdout
+    measured = re.findall(
+        r"^\[(cv\d)\] cross-validation \d of \d: trial (\d+)", result.stdout, re.M
+    )
+    assert {name for name, _ in measured} == {"cv0", "cv1"}
+    assert sorted(trial_id for _, trial_id in measured) == sorted(completed(project))
+    assert summary["cross_validation"]["candidates"] == len(completed(project))
+    assert "cross-validation of 4 of 4 trials read from cv.json" in result.stdout
 
 
 def worker_pids(project: Path) -> list[int]:
@@ -510,17 +527,11 @@ def test_a_killed_worker_ends_the_search_in_one_line_and_a_rerun_finishes_it(tmp
     assert process.returncode == 2
     (line,) = [line for line in stderr.splitlines() if line.strip()]
     assert re.fullmatch(r"tfnn: error: worker tuner[01] was killed by SIGKILL .*", line)
-    assert "finished trials are kept: rerun the same command" in line
+    assert "the finished trials (and cross-validations) are kept: rerun the same command" in line
     assert not worker_pids(project)  # the other worker was stopped too
     before = completed(project)
     assert 2 <= len(before) < 8
 
     result = run_tune(*argv)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    after = trial_files(project)
-    assert len(after) == 8
-    assert {trial["status"] for trial in after.values()} <= {"COMPLETED", "FAILED"}
-    for trial_id, trial in before.items():
-        assert after[trial_id] == trial  # untouched: not re-run
-    rerun = re.findall(r"^\[tuner\d\] trial (\d+) of 8", result.stdout, flags=re.MULTILINE)
-    assert sorted(rerun) == sorted(set(after) - set(before))
+    assert_only_unfinished_trials_ran(project, before, result.stdout, 8, prefix=r"\[tuner\d\] ")

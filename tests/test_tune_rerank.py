@@ -14,6 +14,7 @@ from tfnn.configs.tune import TuneConfig
 from tfnn.data.dataset import Dataset
 from tfnn.errors import ConfigError
 from tfnn.tuning import rerank
+from tfnn.tuning.distributed import share_by_cost
 from tfnn.tuning.hypermodels import DigitsHyperModel
 from tfnn.tuning.rerank import CrossValidation, rank_by_cross_validation, rerank_trials
 from tfnn.tuning.splits import fold_indices, split_for_search
@@ -143,7 +144,17 @@ def test_rerank_caches_each_trials_folds_in_its_directory(tmp_path, monkeypatch)
     )
     assert calls == ["001", "002"]
     assert [r.to_dict() for r in again] == [r.to_dict() for r in first]
+    assert lines[-1] == "cross-validation of 2 of 2 trials read from cv.json"
     rerank_trials(
         hypermodel, trials[:1], tmp_path, 3, 0, "val_accuracy", lambda line, **_: lines.append(line)
     )
     assert calls == ["001", "002", "001"]
+
+
+def test_shares_of_about_equal_cost():
+    costs = {"a": 5.0, "b": 4.0, "c": 3.0, "d": 3.0, "e": 1.0}
+    shares = share_by_cost(costs, 2)
+    assert sorted(key for share in shares for key in share) == sorted(costs)
+    totals = sorted(sum(costs[key] for key in share) for share in shares)
+    assert totals == [8.0, 8.0]
+    assert share_by_cost({"a": 1.0}, 3) == [["a"]]  # no empty shares

@@ -10,7 +10,8 @@ imported TensorFlow and loaded the data, so it serves the oracle (keras-tuner's
 own ``OracleServicer``) while N worker processes, started here with their output
 prefixed, run the trials; a separate chief process would import TensorFlow while
 the workers do, on the same cores, and delay their first trials. Run as
-``python -m`` this module is one process of either role (for several machines).
+``python -m`` this module is one process of either role (for several machines),
+or one share of the cross-validation that follows the search.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def oracle_server(oracle, port: int) -> Iterator[None]:
 
 
 def _wait_for_workers(group: ProcessGroup) -> None:
-    """Returns when every worker has exited cleanly; raises TfnnError when one dies."""
+    """Returns when every process has exited cleanly; raises TfnnError when one dies."""
     while True:
         failure = group.failed(list(group.processes))
         if failure:
@@ -98,7 +99,7 @@ def _wait_for_workers(group: ProcessGroup) -> None:
             raise TfnnError(
                 f"worker {name} {describe_exit(code)} (its output is above, prefixed "
                 f"[{name}]); the other processes were stopped and the finished trials "
-                "are kept: rerun the same command to continue"
+                "(and cross-validations) are kept: rerun the same command to continue"
             )
         if group.all_succeeded(list(group.processes)):
             return
@@ -145,8 +146,52 @@ def serve_workers(
         return time.perf_counter() - started
 
 
+def share_by_cost(costs: dict[str, float], shares: int) -> list[list[str]]:
+    """Splits ``costs``' keys into at most ``shares`` lists of about equal total cost
+    (longest first, each to the least loaded list)."""
+    loads: list[tuple[float, list[str]]] = [(0.0, []) for _ in range(shares)]
+    for key in sorted(costs, key=lambda key: -costs[key]):
+        total, keys = min(loads, key=lambda load: load[0])
+        loads.remove((total, keys))
+        loads.append((total + costs[key], [*keys, key]))
+    return [keys for _, keys in loads if keys]
+
+
+def cross_validate_on_workers(
+    config: TuneConfig, trial_costs: dict[str, float], print_fn: Callable[..., None] = print
+) -> None:
+    """Cross-validates the trials of ``trial_costs`` (their fit seconds) in
+    ``config.workers`` processes at once; each writes its trials' ``cv.json``.
+
+    Raises:
+        TfnnError: A process died (the folds measured so far are kept).
+    """
+    shares = share_by_cost(trial_costs, config.workers)
+    threads = worker_threads(len(shares), available_cores())
+    config_json = json.dumps(config.to_dict())
+    with ProcessGroup(print_fn) as group:
+        for index, trial_ids in enumerate(shares):
+            group.start(
+                f"cv{index}",
+                [
+                    sys.executable,
+                    "-m",
+                    "tfnn.tuning.distributed",
+                    "--threads",
+                    str(threads),
+                    "--config-json",
+                    config_json,
+                    "--cross-validate",
+                    ",".join(trial_ids),
+                ],
+                {},
+            )
+        _wait_for_workers(group)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """One chief or worker process; its role comes from ``KERASTUNER_TUNER_ID``."""
+    """One chief or worker process (its role comes from ``KERASTUNER_TUNER_ID``), or
+    one share of the cross-validation after the search (``--cross-validate``)."""
     parser = argparse.ArgumentParser(
         prog="python -m tfnn.tuning.distributed",
         description="One process of `tfnn tune --workers N` (started by it, not by hand).",
@@ -154,6 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # A chief only answers gRPC calls: one thread is plenty.
     parser.add_argument("--threads", type=int, required=True, help="TF intra-op threads")
     parser.add_argument("--config-json", required=True, help="the TuneConfig as JSON")
+    parser.add_argument("--cross-validate", default="", help="comma-separated trial ids")
     args = parser.parse_args(argv)
     config = TuneConfig.from_dict(json.loads(args.config_json))
     exit_with_parent()
@@ -167,10 +213,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
 
-    from tfnn.tuning.search import run_role
+    from tfnn.tuning.search import cross_validate_trials, run_role
 
     try:
-        run_role(config)
+        if args.cross_validate:
+            cross_validate_trials(config, args.cross_validate.split(","))
+        else:
+            run_role(config)
     except TfnnError as error:
         print(f"tfnn: error: {error}", file=sys.stderr)
         return error.exit_code

@@ -9,7 +9,8 @@ exactly once, each fold trains as the trial did), and the best mean wins. The
 test set is still touched only by the retrained winner.
 
 Each configuration's fold results go into its trial directory (``cv.json``),
-so reporting again after a kill reuses what was already measured.
+so reporting again after a kill reuses what was already measured, and with
+``--workers N`` N processes measure their shares and the report reads them.
 """
 
 from __future__ import annotations
@@ -163,24 +164,27 @@ def rerank_trials(
     print_fn: Callable[..., None] = print,
 ) -> list[CrossValidation]:
     """Cross-validates each of ``trials`` (ranked by the search, best first) on the
-    whole training split and returns them ranked by cross-validation, best first."""
+    whole training split and returns them ranked by cross-validation, best first.
+    A trial whose ``cv.json`` holds ``folds`` folds is read, not trained again."""
     dataset = hypermodel.data.dataset
     split = fold_indices(dataset.y_train, folds, seed)
-    results = []
+    results, cached = [], 0
     for index, trial in enumerate(trials, start=1):
         cache = project_dir / f"trial_{trial.trial_id}" / CV_FILE
         result = _cached(cache, folds)
-        if result is None:
-            result = cross_validate(
-                hypermodel,
-                trial.hyperparameters.copy(),
-                dataset.x_train,
-                dataset.y_train,
-                split,
-                trial.trial_id,
-            )
-            write_json(cache, result.to_dict())
         results.append(result)
+        if result is not None:
+            cached += 1
+            continue
+        result = results[-1] = cross_validate(
+            hypermodel,
+            trial.hyperparameters.copy(),
+            dataset.x_train,
+            dataset.y_train,
+            split,
+            trial.trial_id,
+        )
+        write_json(cache, result.to_dict())
         outcome = (
             "a fold diverged"
             if result.failed
@@ -192,4 +196,6 @@ def rerank_trials(
             f"{outcome} ({result.seconds:.1f} s)",
             flush=True,
         )
+    if cached:
+        print_fn(f"cross-validation of {cached} of {len(trials)} trials read from {CV_FILE}")
     return rank_by_cross_validation(results, objective)

@@ -45,7 +45,11 @@ from tfnn.errors import ConfigError, TfnnError
 from tfnn.experiments.mnist import load_mnist_for
 from tfnn.results import command_line, library_versions, write_json
 from tfnn.training.runner import EVALUATION_BATCH_SIZE, make_dataset
-from tfnn.tuning.distributed import chief_environment, serve_workers
+from tfnn.tuning.distributed import (
+    chief_environment,
+    cross_validate_on_workers,
+    serve_workers,
+)
 from tfnn.tuning.hypermodels import HYPERMODELS, ConfigHyperModel
 from tfnn.tuning.rerank import CrossValidation, rerank_trials
 from tfnn.tuning.splits import SearchData, split_for_search
@@ -353,6 +357,19 @@ def run_search(config: TuneConfig, ended_before: set[str], print_fn: PrintFuncti
     return report_best(config, tuner, hypermodel, wall_seconds, ended_before, print_fn)
 
 
+def cross_validate_trials(config: TuneConfig, trial_ids: list[str]) -> None:
+    """One process's share of the cross-validation of ``--workers N``: writes each
+    trial's ``cv.json``, which :func:`report_best` then reads."""
+    hypermodel = _hypermodel(config, load_search_data(config))
+    project = config.project_path.resolve()
+    trials = [
+        keras_tuner.engine.trial.Trial.load(str(project / f"trial_{trial_id}" / "trial.json"))
+        for trial_id in trial_ids
+    ]
+    with frozen_garbage():
+        rerank_trials(hypermodel, trials, project, config.cv_folds, config.seed, config.objective)
+
+
 def run_role(config: TuneConfig) -> None:
     """One process of a distributed search: the chief serves the oracle, a worker runs trials.
 
@@ -434,13 +451,24 @@ def report_best(
     ranked = rank_trials(completed, config.objective)
     best_trials = ranked[:TOP_TRIALS]
     best = ranked[0]
+    fit_files = {trial_id: _read_fit_file(project / f"trial_{trial_id}") for trial_id in trials}
     cross_validation, cross_validation_seconds = [], 0.0
-    if min(config.rerank_top, len(ranked)) > 1:
+    candidates = ranked[: config.rerank_top]
+    if len(candidates) > 1:
         started = time.perf_counter()
+        if config.workers > 1:
+            cross_validate_on_workers(
+                config,
+                {
+                    trial.trial_id: fit_files[trial.trial_id].get("fit_seconds", 1.0)
+                    for trial in candidates
+                },
+                print_fn,
+            )
         with frozen_garbage():
             cross_validation = rerank_trials(
                 hypermodel,
-                ranked[: config.rerank_top],
+                candidates,
                 project,
                 config.cv_folds,
                 config.seed,
@@ -450,7 +478,6 @@ def report_best(
         cross_validation_seconds = time.perf_counter() - started
         if not cross_validation[0].failed:
             best = trials[cross_validation[0].trial_id]
-    fit_files = {trial_id: _read_fit_file(project / f"trial_{trial_id}") for trial_id in trials}
 
     ended_now = [
         trial_id
