@@ -16,8 +16,8 @@ import time
 
 # name -> (variants to compare, epochs per process, training samples or 0 = all)
 FULL_PLAN = {
-    "digits": (("tfnn", "keras-defaults", "keras-same-settings"), 6, 0),
-    "mnist-dense": (("tfnn", "keras-defaults", "keras-same-settings"), 4, 0),
+    "digits": (("tfnn", "tfnn-no-images", "keras-defaults", "keras-same-settings"), 6, 0),
+    "mnist-dense": (("tfnn", "tfnn-no-images", "keras-defaults", "keras-same-settings"), 4, 0),
     "cnn": (("tfnn", "keras-same-settings"), 3, 0),
 }
 QUICK_PLAN = {
@@ -103,6 +103,11 @@ def bench_training(name: str, repetitions: int, quick: bool) -> dict:
         for variant in variants
         if variant != "tfnn"
     }
+    if {"tfnn-no-images", "keras-same-settings"} <= set(variants):
+        speeds = {variant: result["samples_per_second"][variant]["median"] for variant in variants}
+        result["ratios"]["tfnn-no-images/keras-same-settings"] = round(
+            speeds["tfnn-no-images"] / speeds["keras-same-settings"], 3
+        )
     flops = next(
         (
             r["training_flops_per_sample"]
