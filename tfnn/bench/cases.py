@@ -56,7 +56,13 @@ class _EpochTimes(keras.callbacks.Callback):
 def measure(name: str, variant: str, epochs: int, samples: int) -> dict:
     """Trains case ``name`` for ``epochs`` epochs with ``variant``; returns timings."""
     experiment_name, config = CASES[name]
-    overrides = {"epochs": epochs, "embedding_samples": 0}
+    # Figures as often as in a full-length run of the experiment (about ten times), not
+    # every epoch as a few-epoch run would draw them.
+    overrides = {
+        "epochs": epochs,
+        "embedding_samples": 0,
+        "images_every": max(1, config.epochs // 10),
+    }
     if samples and hasattr(config, "train_samples"):
         overrides["train_samples"] = samples
         overrides["validation_samples"] = min(config.validation_samples, samples // 10)
