@@ -2,7 +2,8 @@
 
 Each repetition is its own process (peak RSS per process via ``os.wait4``); the
 first epoch of every process is the warm-up (tracing, XLA compilation) and is
-left out of the speed figures.
+left out of the speed figures. A process's speed is its samples over the wall time
+of its other epochs; a variant's is the median over its processes.
 """
 
 from __future__ import annotations
@@ -84,8 +85,10 @@ def bench_training(name: str, repetitions: int, quick: bool) -> dict:
             record = json.loads(output.strip().splitlines()[-1])
             record["peak_rss_mib"] = round(rss, 1)
             records[variant].append(record)
-            for seconds in record["epoch_times"][1:]:
-                speeds[variant].append(record["samples_per_epoch"] / seconds)
+            # Over all the measured epochs of the process, not an epoch's median: a median
+            # would leave out the epochs that draw the figures.
+            measured = record["epoch_times"][1:]
+            speeds[variant].append(record["samples_per_epoch"] * len(measured) / sum(measured))
     result = {
         "case": name,
         "epochs_per_process": epochs,
