@@ -9,7 +9,9 @@ import keras
 
 
 class EpochTimer(keras.callbacks.Callback):
-    """Records the wall time of each epoch (validation included)."""
+    """Records the wall time of each epoch: its training and validation, not the work
+    the later callbacks do at its end (figures, statistics, the backup), which
+    ``scripts/bench`` times from one progress line to the next instead."""
 
     def __init__(self, earlier: list[float] | None = None):
         super().__init__()
