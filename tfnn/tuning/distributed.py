@@ -90,6 +90,20 @@ def oracle_server(oracle, port: int) -> Iterator[None]:
         server.stop(grace=None)
 
 
+def _process_argv(config: TuneConfig, threads: int, *extra: str) -> list[str]:
+    """The command line of one process of this module for ``config``."""
+    return [
+        sys.executable,
+        "-m",
+        "tfnn.tuning.distributed",
+        "--threads",
+        str(threads),
+        "--config-json",
+        json.dumps(config.to_dict()),
+        *extra,
+    ]
+
+
 def _wait_for_workers(group: ProcessGroup) -> None:
     """Returns when every process has exited cleanly; raises TfnnError when one dies."""
     while True:
@@ -119,7 +133,6 @@ def serve_workers(
         TfnnError: A worker died.
     """
     threads = worker_threads(config.workers, available_cores())
-    config_json = json.dumps(config.to_dict())
     print_fn(
         f"distributed search: this process serves the oracle on {ORACLE_IP}:{port}, "
         f"{config.workers} workers with {threads} TensorFlow thread(s) each",
@@ -129,19 +142,7 @@ def serve_workers(
         started = time.perf_counter()
         for index in range(config.workers):
             name = f"tuner{index}"
-            group.start(
-                name,
-                [
-                    sys.executable,
-                    "-m",
-                    "tfnn.tuning.distributed",
-                    "--threads",
-                    str(threads),
-                    "--config-json",
-                    config_json,
-                ],
-                role_environment(name, port),
-            )
+            group.start(name, _process_argv(config, threads), role_environment(name, port))
         _wait_for_workers(group)
         return time.perf_counter() - started
 
@@ -168,24 +169,10 @@ def cross_validate_on_workers(
     """
     shares = share_by_cost(trial_costs, config.workers)
     threads = worker_threads(len(shares), available_cores())
-    config_json = json.dumps(config.to_dict())
     with ProcessGroup(print_fn) as group:
         for index, trial_ids in enumerate(shares):
-            group.start(
-                f"cv{index}",
-                [
-                    sys.executable,
-                    "-m",
-                    "tfnn.tuning.distributed",
-                    "--threads",
-                    str(threads),
-                    "--config-json",
-                    config_json,
-                    "--cross-validate",
-                    ",".join(trial_ids),
-                ],
-                {},
-            )
+            argv = _process_argv(config, threads, "--cross-validate", ",".join(trial_ids))
+            group.start(f"cv{index}", argv, {})
         _wait_for_workers(group)
 
 
