@@ -3,7 +3,8 @@
 The search loop, the oracle, per-trial TensorBoard runs with HParams, resuming
 and the distributed chief/worker protocol are keras-tuner's own; this module
 adds what the project needs around them: data loaded once, a one-line report
-and a measured fit time per trial, and ``best.json``/``best.md``.
+and a measured fit time per trial, the cross-validated choice among the best
+trials (``tfnn.tuning.rerank``), and ``best.json``/``best.md``.
 
 What a trial costs besides its fit (measured on a 20-trial digits search, see
 README "Hyperparameter search"): keras-tuner's ``_try_build`` runs two full
