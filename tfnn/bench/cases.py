@@ -13,7 +13,6 @@ import tempfile
 import time
 
 import keras
-import numpy as np
 
 from tfnn.configs.digits import DigitsConfig
 from tfnn.configs.mnist import CnnConfig, MnistDnnConfig
@@ -22,6 +21,7 @@ from tfnn.experiments.spec import carve_validation, run_experiment
 from tfnn.training.optimizers import make_optimizer
 from tfnn.training.runner import (
     compile_model,
+    default_images_every,
     make_loss,
     make_training_stream,
     plan_steps,
@@ -61,7 +61,7 @@ def measure(name: str, variant: str, epochs: int, samples: int) -> dict:
     overrides = {
         "epochs": epochs,
         "embedding_samples": 0,
-        "images_every": max(1, config.epochs // 10),
+        "images_every": default_images_every(config.epochs),
     }
     if samples and hasattr(config, "train_samples"):
         overrides["train_samples"] = samples
@@ -71,17 +71,10 @@ def measure(name: str, variant: str, epochs: int, samples: int) -> dict:
         experiment = load_experiment(experiment_name)
         if variant in ("tfnn", "tfnn-no-images"):
             config = dataclasses.replace(config, images=variant == "tfnn")
-            line_times = []
-
-            def note_epoch_line(line: str, **_) -> None:
-                if line.startswith("epoch "):
-                    line_times.append(time.perf_counter())
-
-            results = run_experiment(experiment, config, print_fn=note_epoch_line)
-            # tfnn's own epoch times stop before the end-of-epoch figures and statistics;
-            # from one epoch's progress line to the next, every callback counts.
+            results = run_experiment(experiment, config, print_fn=lambda *a, **k: None)
             return {
-                "epoch_times": results["epoch_times_s"][:1] + list(np.diff(line_times)),
+                # From one epoch's end to the next: its figures and statistics count.
+                "epoch_times": results["epoch_times_s"],
                 "samples_per_epoch": results["steps_per_epoch"] * config.batch_size,
                 "test_accuracy": results["metrics"]["test_accuracy"],
             }

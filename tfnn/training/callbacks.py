@@ -9,21 +9,25 @@ import keras
 
 
 class EpochTimer(keras.callbacks.Callback):
-    """Records the wall time of each epoch: its training and validation, not the work
-    the later callbacks do at its end (figures, statistics, the backup), which
-    ``scripts/bench`` times from one progress line to the next instead."""
+    """Records the wall time of each epoch, from the previous epoch's end (the start of
+    training for the first) to this one's: training, validation, and the end-of-epoch
+    work of every callback before this one in the list (figures, statistics). Put it
+    after those; what comes after it (the progress line, results.json, the backup) is
+    counted in the next epoch."""
 
     def __init__(self, earlier: list[float] | None = None):
         super().__init__()
         # A resumed run starts with the epoch times of the epochs it skips.
         self.epoch_times: list[float] = list(earlier or [])
-        self._started = 0.0
+        self._last_end = 0.0
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self._started = time.perf_counter()
+    def on_train_begin(self, logs=None):
+        self._last_end = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        self.epoch_times.append(time.perf_counter() - self._started)
+        now = time.perf_counter()
+        self.epoch_times.append(now - self._last_end)
+        self._last_end = now
 
 
 class ProgressPrinter(keras.callbacks.Callback):

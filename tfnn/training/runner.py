@@ -57,6 +57,12 @@ def resolve_steps_per_execution(requested: int, steps_per_epoch: int) -> int:
     return max(d for d in range(1, min(limit, steps_per_epoch) + 1) if steps_per_epoch % d == 0)
 
 
+def default_images_every(epochs: int) -> int:
+    """Epochs between two drawings of the figures in an ``epochs``-epoch run when
+    ``--images-every`` is 0: about ten times per run."""
+    return max(1, epochs // 10)
+
+
 def make_training_stream(
     x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, first_step: int = 0
 ) -> tf.data.Dataset:
@@ -257,7 +263,6 @@ def train_classifier(
         write_config(writers, {"experiment": config.experiment, **config.to_dict()}, run_dir.name)
     nan_guard = StopOnNaN()
     callbacks: list[keras.callbacks.Callback] = [
-        timer,
         nan_guard,
         ScalarLogger(writers, config.log_every, steps_per_epoch, monitor_name=monitor_name),
         GraphLogger(writers, train_data.element_spec, write=not first_epoch),
@@ -271,7 +276,7 @@ def train_classifier(
                 dataset.y_test,
                 png_dir=run_dir,
                 images=test_images,
-                every_epochs=config.images_every or max(1, epochs // 10),
+                every_epochs=config.images_every or default_images_every(epochs),
             )
         )
     if config.layer_statistics:
@@ -285,6 +290,9 @@ def train_classifier(
         )
     callbacks += [
         *extra_callbacks,
+        # After the logging callbacks, so an epoch's time includes its figures and
+        # statistics; before the two that read it.
+        timer,
         ProgressPrinter(epochs, timer, print_fn, monitor_name),
         ResultsProgress(run_dir, results, timer),
         # Last, so an epoch's summaries are flushed before it counts as done. The
