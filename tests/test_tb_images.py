@@ -52,6 +52,33 @@ def test_figure_to_png_renders_every_figure_maker():
         assert plots.figure_to_png(figure).startswith(PNG_MAGIC)
 
 
+def test_redrawn_plots_forget_the_previous_drawing():
+    rng = np.random.default_rng(6)
+    first, second = rng.integers(0, 30, (4, 4)), rng.integers(0, 30, (4, 4))
+    confusion = plots.ConfusionMatrixPlot(4, ["a", "b", "c", "d"], vmax=30.0)
+    before = confusion.render(first)
+    assert before.shape[2] == 3 and before.dtype == np.uint8
+    assert not np.array_equal(confusion.render(second), before)
+    np.testing.assert_array_equal(confusion.render(first), before)
+    fresh = plots.ConfusionMatrixPlot(4, ["a", "b", "c", "d"], vmax=30.0)
+    np.testing.assert_array_equal(fresh.render(first), before)
+
+    grid = plots.MisclassifiedPlot((6, 6, 1), max_images=9)
+    many, few = rng.random((12, 6, 6, 1)), rng.random((2, 6, 6, 1))
+    grid.render(many, np.zeros(12, int), np.ones(12, int))
+    after_many = grid.render(few, [0, 1], [1, 2])
+    fresh_grid = plots.MisclassifiedPlot((6, 6, 1), max_images=9)
+    np.testing.assert_array_equal(fresh_grid.render(few, [0, 1], [1, 2]), after_many)
+    none = grid.render(few[:0], [], [])
+    assert not np.array_equal(none, after_many)
+
+
+def test_image_summary_rejects_bytes_that_are_not_png(tmp_path):
+    writer = tf.summary.create_file_writer(str(tmp_path))
+    with writer.as_default(), pytest.raises(DataError, match="not PNG"):
+        images._image_summary("t", b"GIF89a", 0)
+
+
 @pytest.mark.parametrize(
     "predict_fn",
     [
