@@ -20,6 +20,7 @@ from tfnn.distribute.cluster import loopback_tf_configs, read_tf_config
 from tfnn.distribute.launch import free_ports
 from tfnn.errors import ConfigError
 from tfnn.evaluate import config_from_results
+from tfnn.training.backup import backed_up_epoch
 
 import events
 
@@ -353,12 +354,7 @@ def _worker_pid(launcher_pid: int, index: int, timeout: float = 60) -> int:
 
 
 def _backed_up_epoch(logdir: Path) -> int:
-    for metadata in logdir.glob("digits/*/backup/training_metadata.json"):
-        try:
-            return json.loads(metadata.read_text())["epoch"]
-        except (OSError, ValueError, KeyError):
-            pass
-    return 0
+    return max((backed_up_epoch(run) for run in logdir.glob("digits/*")), default=0)
 
 
 @pytest.mark.slow

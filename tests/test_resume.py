@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tfnn.training.backup import backed_up_epoch
+
 import events
 
 TRAIN = [
@@ -57,13 +59,8 @@ def kill_after_epoch(logdir: Path, epoch: int) -> None:
     )
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and process.poll() is None:
-        metadata = list(logdir.glob("digits/*/backup/training_metadata.json"))
-        if metadata:
-            try:
-                if json.loads(metadata[0].read_text())["epoch"] >= epoch:
-                    break
-            except (ValueError, KeyError, OSError):
-                pass
+        if any(backed_up_epoch(run) >= epoch for run in logdir.glob("digits/*")):
+            break
         time.sleep(0.01)
     assert process.poll() is None, "the run finished before it could be killed"
     os.kill(process.pid, signal.SIGKILL)
@@ -142,3 +139,44 @@ def test_ctrl_c_exits_130_and_marks_the_run_interrupted(tmp_path):
     assert stderr.strip().splitlines() == ["tfnn: interrupted; logs written so far are kept"]
     results = json.loads((only_run(tmp_path) / "results.json").read_text())
     assert results["status"] == "interrupted"
+
+
+def test_epoch_backup_restores_model_and_optimizer_by_position(tmp_path):
+    import keras
+    import numpy as np
+
+    from tfnn.errors import TfnnError
+    from tfnn.training.backup import EpochBackup, state_path
+
+    def model(width: int) -> keras.Model:
+        net = keras.Sequential([keras.Input((3,)), keras.layers.Dense(width)])
+        net.compile(optimizer="adam", loss="mse")
+        net.fit(np.ones((4, 3)), np.ones((4, width)), verbose=0)
+        return net
+
+    trained = model(2)
+    backup = EpochBackup(tmp_path)
+    backup.set_model(trained)
+    backup.on_epoch_end(4)
+    assert backed_up_epoch(tmp_path) == 5
+    assert not list(state_path(tmp_path).parent.glob("*.partial"))
+
+    fresh = model(2)  # other values, and other names (sequential_1, dense_1)
+    restore = EpochBackup(tmp_path)
+    restore.set_model(fresh)
+    restore.on_train_begin()
+    assert fresh._initial_epoch == 5
+    for saved, restored in zip(
+        trained.variables + trained.optimizer.variables,
+        fresh.variables + fresh.optimizer.variables,
+        strict=True,
+    ):
+        np.testing.assert_array_equal(np.asarray(saved), np.asarray(restored))
+
+    other = EpochBackup(tmp_path)
+    other.set_model(model(3))
+    with pytest.raises(TfnnError, match="another model"):
+        other.on_train_begin()
+    state_path(tmp_path).write_bytes(b"not a zip")
+    with pytest.raises(TfnnError, match="cannot read the backup"):
+        backed_up_epoch(tmp_path)

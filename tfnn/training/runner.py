@@ -7,7 +7,6 @@ config, data and model builder; nothing here is specific to one experiment.
 from __future__ import annotations
 
 import io
-import json
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -36,11 +35,11 @@ from tfnn.tensorboard.images import ConfusionMatrixCallback
 from tfnn.tensorboard.projector import write_layer_embedding
 from tfnn.tensorboard.scalars import RunWriters, ScalarLogger
 from tfnn.tensorboard.stats import LayerStatistics
+from tfnn.training.backup import EpochBackup, backed_up_epoch
 from tfnn.training.callbacks import EpochTimer, ProgressPrinter, ResultsProgress, StopOnNaN
 from tfnn.training.optimizers import make_optimizer
 from tfnn.training.seeding import seed_everything
 
-BACKUP_DIR = "backup"
 PROBE_SAMPLES = 256
 EVALUATION_BATCH_SIZE = 1024
 MAX_STEPS_PER_EXECUTION = 32
@@ -136,15 +135,6 @@ def plan_steps(
     epoch_length = max(steps_per_pass, getattr(config, "steps_per_epoch", 0))
     epochs = math.ceil(config.steps / epoch_length)
     return epochs, math.ceil(config.steps / epochs)
-
-
-def backed_up_epoch(run_dir: Path) -> int:
-    """Epochs an interrupted run in ``run_dir`` finished (0 for a new run)."""
-    metadata = run_dir / BACKUP_DIR / "training_metadata.json"
-    try:
-        return int(json.loads(metadata.read_text())["epoch"])
-    except (OSError, ValueError, KeyError):
-        return 0
 
 
 def image_view(x: np.ndarray, image_shape: tuple[int, ...] | None) -> np.ndarray | None:
@@ -295,10 +285,8 @@ def train_classifier(
         timer,
         ProgressPrinter(epochs, timer, print_fn, monitor_name),
         ResultsProgress(run_dir, results, timer),
-        # Last, so an epoch's summaries are flushed before it counts as done. The
-        # previous epoch's backup is kept until the new one is written: a disk that
-        # fills up mid-write leaves a run that still resumes.
-        keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR), double_checkpoint=True),
+        # Last, so an epoch's summaries are flushed before it counts as done.
+        EpochBackup(run_dir),
     ]
     write_results(run_dir, results)
     try:
