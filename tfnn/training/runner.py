@@ -39,6 +39,7 @@ from tfnn.training.backup import EpochBackup, backed_up_epoch
 from tfnn.training.callbacks import EpochTimer, ProgressPrinter, ResultsProgress, StopOnNaN
 from tfnn.training.optimizers import make_optimizer
 from tfnn.training.seeding import seed_everything
+from tfnn.training.validation import EpochValidation
 
 PROBE_SAMPLES = 256
 EVALUATION_BATCH_SIZE = 1024
@@ -252,7 +253,12 @@ def train_classifier(
     if not first_epoch:
         write_config(writers, {"experiment": config.experiment, **config.to_dict()}, run_dir.name)
     nan_guard = StopOnNaN()
+    # Keras' per-epoch evaluate where a strategy spreads the model over devices or
+    # processes; otherwise one compiled call, first so every later callback sees it.
+    own_validation = config.strategy == "default"
+    monitor_x, monitor_y = (dataset.x_test, dataset.y_test) if validation is None else validation
     callbacks: list[keras.callbacks.Callback] = [
+        *([EpochValidation(monitor_x, monitor_y, EVALUATION_BATCH_SIZE)] if own_validation else []),
         nan_guard,
         ScalarLogger(writers, config.log_every, steps_per_epoch, monitor_name=monitor_name),
         GraphLogger(writers, train_data.element_spec, write=not first_epoch),
@@ -315,7 +321,7 @@ def train_classifier(
         else:
             model.fit(
                 train_data,
-                validation_data=monitor_data,
+                validation_data=None if own_validation else monitor_data,
                 epochs=epochs,
                 steps_per_epoch=steps_per_epoch,
                 callbacks=callbacks,
