@@ -170,6 +170,36 @@ def test_confusion_matrix_callback_writes_every_epoch(tmp_path):
     assert callback._writer is None  # closed by on_train_end
 
 
+def test_confusion_matrix_callback_draws_what_a_killed_run_left_pending(tmp_path):
+    rng = np.random.default_rng(8)
+    x = rng.random((30, 4, 4)).astype(np.float32)
+    y = rng.integers(0, 3, size=30)
+    model = keras.Sequential(
+        [keras.Input((4, 4)), keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")]
+    )
+
+    def callback() -> images.ConfusionMatrixCallback:
+        made = images.ConfusionMatrixCallback(tmp_path / "run", x, y, tmp_path / "png", images=x)
+        made.set_model(model)
+        return made
+
+    killed = callback()
+    killed.on_train_begin()
+    killed.on_epoch_end(0)
+    killed.on_epoch_end(1)  # epoch 0's figures, drawn by now, are written here
+    killed._drawer.shutdown()  # the process dies before epoch 1's are written
+    assert [p.name for p in (tmp_path / "run/pending").iterdir()] == ["epoch-000001.npy"]
+    assert sorted(read_images(tmp_path / "run")[images.CONFUSION_MATRIX_TAG]) == [0]
+
+    resumed = callback()
+    resumed.on_train_begin()
+    written = read_images(tmp_path / "run")
+    assert sorted(written[images.CONFUSION_MATRIX_TAG]) == [0, 1]
+    assert sorted(written[images.MISCLASSIFIED_TAG]) == [0, 1]
+    resumed.on_train_end()
+    assert not (tmp_path / "run/pending").exists()
+
+
 def test_confusion_matrix_callback_writes_last_epoch_when_off_schedule(tmp_path):
     x = np.random.default_rng(5).random((10, 2)).astype(np.float32)
     y = np.arange(10) % 2
