@@ -180,3 +180,21 @@ def test_epoch_backup_restores_model_and_optimizer_by_position(tmp_path):
     state_path(tmp_path).write_bytes(b"not a zip")
     with pytest.raises(TfnnError, match="cannot read the backup"):
         backed_up_epoch(tmp_path)
+
+
+def test_an_interrupt_whose_exception_was_dropped_still_stops_training(monkeypatch):
+    import keras
+    import numpy as np
+
+    from tfnn import interrupts
+    from tfnn.training.callbacks import StopOnInterrupt
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    monkeypatch.setattr(interrupts, "requested", lambda: True)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(np.ones((8, 2)), np.ones(8), epochs=2, verbose=0, callbacks=[StopOnInterrupt()])
+    monkeypatch.undo()
+    interrupts.install_handler()
+    assert not interrupts.requested()
+    model.fit(np.ones((8, 2)), np.ones(8), epochs=1, verbose=0, callbacks=[StopOnInterrupt()])

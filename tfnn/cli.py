@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import signal
 import sys
 from collections.abc import Sequence
 
+from tfnn import interrupts
 from tfnn.cli_flags import add_config_flags, config_from_args
 from tfnn.distribute.cluster import end_worker_process, multiworker_task
 from tfnn.errors import LogWriteError, TfnnError, write_failure
@@ -188,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     # A shell starting us in the background hands SIGINT down as ignored; Ctrl-C (and
     # `kill -INT`) must still stop a run or a board cleanly.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    interrupts.install_handler()
     try:
         return run(argv)
     except TfnnError as error:

@@ -7,6 +7,8 @@ import time
 
 import keras
 
+from tfnn import interrupts
+
 
 class EpochTimer(keras.callbacks.Callback):
     """Records the wall time of each epoch, from the previous epoch's end (the start of
@@ -87,3 +89,18 @@ class StopOnNaN(keras.callbacks.TerminateOnNaN):
         if loss is not None and not math.isfinite(float(loss)) and self.bad_epoch is None:
             self.bad_epoch = self._epoch + 1
         super().on_batch_end(batch, logs)
+
+
+class StopOnInterrupt(keras.callbacks.Callback):
+    """Raises ``KeyboardInterrupt`` at the next compiled call's or epoch's end once
+    SIGINT has arrived, in case the handler's own exception was dropped."""
+
+    def _check(self) -> None:
+        if interrupts.requested():
+            raise KeyboardInterrupt
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._check()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._check()

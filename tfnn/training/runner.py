@@ -36,7 +36,13 @@ from tfnn.tensorboard.projector import write_layer_embedding
 from tfnn.tensorboard.scalars import RunWriters, ScalarLogger
 from tfnn.tensorboard.stats import LayerStatistics
 from tfnn.training.backup import EpochBackup, backed_up_epoch
-from tfnn.training.callbacks import EpochTimer, ProgressPrinter, ResultsProgress, StopOnNaN
+from tfnn.training.callbacks import (
+    EpochTimer,
+    ProgressPrinter,
+    ResultsProgress,
+    StopOnInterrupt,
+    StopOnNaN,
+)
 from tfnn.training.optimizers import make_optimizer
 from tfnn.training.seeding import seed_everything
 from tfnn.training.validation import EpochValidation
@@ -260,6 +266,7 @@ def train_classifier(
     callbacks: list[keras.callbacks.Callback] = [
         *([EpochValidation(monitor_x, monitor_y, EVALUATION_BATCH_SIZE)] if own_validation else []),
         nan_guard,
+        StopOnInterrupt(),
         ScalarLogger(writers, config.log_every, steps_per_epoch, monitor_name=monitor_name),
         GraphLogger(writers, train_data.element_spec, write=not first_epoch),
     ]

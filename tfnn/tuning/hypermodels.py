@@ -25,6 +25,7 @@ from tfnn.configs.tune import TuneConfig
 from tfnn.configs.validation import OPTIMIZERS
 from tfnn.experiments.digits import build_digits_model
 from tfnn.experiments.mnist import build_dense
+from tfnn.training.callbacks import StopOnInterrupt
 from tfnn.training.runner import (
     EVALUATION_BATCH_SIZE,
     compile_model,
@@ -180,7 +181,7 @@ class ConfigHyperModel(keras_tuner.HyperModel):
             steps_per_epoch=steps_per_pass(len(x), config.batch_size),
             validation_data=validation_data,
             validation_freq=validation_epochs(config.epochs),
-            callbacks=[*callbacks, keras.callbacks.TerminateOnNaN()],
+            callbacks=[*callbacks, keras.callbacks.TerminateOnNaN(), StopOnInterrupt()],
             shuffle=False,  # the stream is already shuffled, pass by pass
             verbose=0,
         )
