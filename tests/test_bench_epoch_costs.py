@@ -22,6 +22,9 @@ def test_epoch_costs_name_each_callback_hook_within_the_epoch_time():
     assert 0 < sum(hooks.values()) < 1.5 * costs["epoch_ms"]
 
 
-def test_epoch_costs_needs_an_epoch_after_the_first():
-    with pytest.raises(SystemExit, match="at least 2 epochs"):
+def test_epoch_costs_needs_an_epoch_after_the_first(capsys):
+    with pytest.raises(ValueError, match="at least 2 epochs"):
         epoch_costs.measure("digits", 1)
+    with pytest.raises(SystemExit):
+        epoch_costs.main(["digits", "1"])
+    assert "at least 2 epochs" in capsys.readouterr().err

@@ -76,7 +76,7 @@ def measure(name: str, epochs: int, samples: int = 0) -> dict:
     from tfnn.training.runner import default_images_every
 
     if epochs < 2:
-        raise SystemExit("epoch_costs: give at least 2 epochs (the first is left out)")
+        raise ValueError(f"give at least 2 epochs (the first is left out), not {epochs}")
     experiment_name, config = CASES[name]
     overrides = {"epochs": epochs, "embedding_samples": 0}
     overrides["images_every"] = default_images_every(config.epochs)
@@ -105,6 +105,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("epochs", type=int)
     parser.add_argument("samples", type=int, nargs="?", default=0)
     args = parser.parse_args(argv)
+    if args.epochs < 2:
+        parser.error("give at least 2 epochs (the first is left out)")
     costs = measure(args.name, args.epochs, args.samples)
     print(f"{args.name}: {costs['epoch_ms']:.1f} ms an epoch (epochs 2-{args.epochs}), of it:")
     for hook, ms in costs["hooks_ms"].items():
