@@ -198,3 +198,30 @@ def test_an_interrupt_whose_exception_was_dropped_still_stops_training(monkeypat
     interrupts.install_handler()
     assert not interrupts.requested()
     model.fit(np.ones((8, 2)), np.ones(8), epochs=1, verbose=0, callbacks=[StopOnInterrupt()])
+
+
+def test_epoch_backup_resumes_a_run_backed_up_by_keras(tmp_path):
+    """Runs interrupted under an older tfnn hold Keras' BackupAndRestore files."""
+    import keras
+    import numpy as np
+
+    from tfnn.training.backup import BACKUP_DIR, EpochBackup
+
+    def model() -> keras.Model:
+        net = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+        net.compile(optimizer="adam", loss="mse")
+        net.fit(np.ones((4, 3)), np.ones((4, 2)), verbose=0)
+        return net
+
+    old = model()
+    keras_backup = keras.callbacks.BackupAndRestore(str(tmp_path / BACKUP_DIR))
+    keras_backup.set_model(old)
+    keras_backup.on_epoch_end(6)
+    assert backed_up_epoch(tmp_path) == 7
+
+    fresh = model()
+    restore = EpochBackup(tmp_path)
+    restore.set_model(fresh)
+    restore.on_train_begin()
+    assert fresh._initial_epoch == 7
+    np.testing.assert_array_equal(old.layers[0].kernel.numpy(), fresh.layers[0].kernel.numpy())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import zipfile
 from pathlib import Path
@@ -13,6 +14,7 @@ from tfnn.errors import TfnnError
 
 BACKUP_DIR = "backup"
 STATE_FILE = "state.npz"
+LEGACY_METADATA_FILE = "training_metadata.json"
 
 
 def state_path(run_dir: str | os.PathLike) -> Path:
@@ -24,12 +26,23 @@ def backed_up_epoch(run_dir: str | os.PathLike) -> int:
     """Epochs the run in ``run_dir`` finished before it was interrupted (0 for a new run)."""
     path = state_path(run_dir)
     if not path.exists():
-        return 0
+        return _keras_backup_epoch(path.parent)
     try:
         with np.load(path) as saved:
             return int(saved["epoch"])
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
         raise TfnnError(f"cannot read the backup {path}: {error}") from error
+
+
+def _keras_backup_epoch(backup_dir: Path) -> int:
+    # Runs interrupted before tfnn kept its own file have Keras' BackupAndRestore files.
+    metadata = backup_dir / LEGACY_METADATA_FILE
+    if not metadata.exists():
+        return 0
+    try:
+        return int(json.loads(metadata.read_text())["epoch"])
+    except (OSError, ValueError, KeyError) as error:
+        raise TfnnError(f"cannot read the backup {metadata}: {error}") from error
 
 
 class EpochBackup(keras.callbacks.BackupAndRestore):
@@ -55,6 +68,7 @@ class EpochBackup(keras.callbacks.BackupAndRestore):
 
     def on_train_begin(self, logs=None):
         if not self.path.exists():
+            super().on_train_begin(logs)  # Keras' own files, if an older tfnn wrote them
             return
         if not self.model.optimizer.built:
             self.model.optimizer.build(self.model.trainable_variables)
