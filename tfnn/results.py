@@ -9,6 +9,8 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from tfnn.files import replaced_whole
+
 RESULTS_FILE = "results.json"
 
 
@@ -26,9 +28,8 @@ def library_versions() -> dict[str, str]:
 def write_json(path: str | os.PathLike, content: dict) -> Path:
     """Writes ``content`` to ``path`` atomically (a kill never leaves half a file)."""
     path = Path(path)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(content, indent=2, sort_keys=True, default=str) + "\n")
-    os.replace(temporary, path)
+    with replaced_whole(path) as file:
+        file.write((json.dumps(content, indent=2, sort_keys=True, default=str) + "\n").encode())
     return path
 
 

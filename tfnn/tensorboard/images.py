@@ -20,6 +20,7 @@ from tensorboard.plugins.image import metadata as image_metadata
 
 from tfnn import plots
 from tfnn.errors import DataError, TfnnError
+from tfnn.files import replaced_whole
 
 CONFUSION_MATRIX_TAG = "test/confusion_matrix"
 MISCLASSIFIED_TAG = "test/misclassified"
@@ -300,10 +301,8 @@ class ConfusionMatrixCallback(keras.callbacks.Callback):
         path = self._pending_path(epoch)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_name(path.name + ".partial")
-            with open(partial, "wb") as file:
+            with replaced_whole(path) as file:
                 np.save(file, predicted.astype(np.int32))
-            os.replace(partial, path)
         except OSError as error:
             raise TfnnError(f"cannot write {path}: {error.strerror or error}") from error
         self._finish_drawing(wait=True)  # one drawing at a time: no queue builds up

@@ -11,6 +11,7 @@ import keras
 import numpy as np
 
 from tfnn.errors import TfnnError
+from tfnn.files import replaced_whole
 
 BACKUP_DIR = "backup"
 STATE_FILE = "state.npz"
@@ -88,11 +89,5 @@ class EpochBackup(keras.callbacks.BackupAndRestore):
         variables = self._variables()
         values = {f"v{i}": keras.ops.convert_to_numpy(v.value) for i, v in enumerate(variables)}
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_name(self.path.name + ".partial")
-        try:
-            with open(partial, "wb") as file:
-                np.savez(file, epoch=self._current_epoch, **values)
-            os.replace(partial, self.path)
-        except OSError:
-            partial.unlink(missing_ok=True)  # the room it took, back for the rest of the run
-            raise
+        with replaced_whole(self.path) as file:
+            np.savez(file, epoch=self._current_epoch, **values)
