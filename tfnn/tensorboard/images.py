@@ -232,8 +232,8 @@ class ConfusionMatrixCallback(keras.callbacks.Callback):
         self._drawer: ThreadPoolExecutor | None = None
         self._drawing: tuple[int, Future] | None = None
 
-    def _predictions(self) -> tuple[np.ndarray, int]:
-        """Predicted labels, and the number of classes the model can predict."""
+    def _predictions(self) -> np.ndarray:
+        """Predicted labels of ``x_test``."""
         if self._inputs is None:
             # Made once: predicting from numpy builds a new input pipeline every call,
             # which took twice as long as the prediction itself (10,000 MNIST images).
@@ -242,13 +242,15 @@ class ConfusionMatrixCallback(keras.callbacks.Callback):
             )
         out = np.asarray(self.model.predict(self._inputs, verbose=0))
         if out.ndim == 2 and out.shape[1] > 1:
-            return np.argmax(out, axis=1), out.shape[1]
+            return np.argmax(out, axis=1)
         # A single sigmoid unit: P(class 1).
-        return (out.reshape(-1) > 0.5).astype(np.int64), 2
+        return (out.reshape(-1) > 0.5).astype(np.int64)
 
     def _make_plots(self) -> None:
         # Drawn once and redrawn with new data: a new figure each time cost ~4x as much.
-        _, outputs = self._predictions()
+        # One sample tells the model's output width (a sigmoid unit: 2 classes).
+        width = int(np.shape(self.model(self.x_test[:1], training=False))[-1])
+        outputs = width if width > 1 else 2
         names = 0 if self.class_names is None else len(self.class_names)
         n_classes = max(names, outputs, int(self.y_test.max(initial=-1)) + 1)
         largest_class = np.bincount(self.y_test, minlength=n_classes).max(initial=0)
@@ -297,7 +299,7 @@ class ConfusionMatrixCallback(keras.callbacks.Callback):
             self._write(epoch, future.result())
 
     def _request(self, epoch: int) -> None:
-        predicted, _ = self._predictions()
+        predicted = self._predictions()
         path = self._pending_path(epoch)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
