@@ -14,6 +14,7 @@ import time
 
 import keras
 
+from tfnn.configs.common import TrainConfig
 from tfnn.configs.digits import DigitsConfig
 from tfnn.configs.mnist import CnnConfig, MnistDnnConfig
 from tfnn.experiments.registry import load_experiment
@@ -53,8 +54,9 @@ class _EpochTimes(keras.callbacks.Callback):
         self.times.append(time.perf_counter() - self._start)
 
 
-def measure(name: str, variant: str, epochs: int, samples: int) -> dict:
-    """Trains case ``name`` for ``epochs`` epochs with ``variant``; returns timings."""
+def case_config(name: str, epochs: int, samples: int, logdir: str) -> tuple[str, TrainConfig]:
+    """(experiment, config) of case ``name`` trained for ``epochs`` epochs on ``samples``
+    training images (0: all), logging into ``logdir``."""
     experiment_name, config = CASES[name]
     # Figures as often as in a full-length run of the experiment (about ten times), not
     # every epoch as a few-epoch run would draw them.
@@ -66,8 +68,13 @@ def measure(name: str, variant: str, epochs: int, samples: int) -> dict:
     if samples and hasattr(config, "train_samples"):
         overrides["train_samples"] = samples
         overrides["validation_samples"] = min(config.validation_samples, samples // 10)
+    return experiment_name, dataclasses.replace(config, logdir=logdir, **overrides)
+
+
+def measure(name: str, variant: str, epochs: int, samples: int) -> dict:
+    """Trains case ``name`` for ``epochs`` epochs with ``variant``; returns timings."""
     with tempfile.TemporaryDirectory() as logdir:
-        config = dataclasses.replace(config, logdir=logdir, **overrides)
+        experiment_name, config = case_config(name, epochs, samples, logdir)
         experiment = load_experiment(experiment_name)
         if variant in ("tfnn", "tfnn-no-images"):
             config = dataclasses.replace(config, images=variant == "tfnn")

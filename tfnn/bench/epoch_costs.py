@@ -8,7 +8,6 @@ the epoch time and each callback hook's share of it, the first epoch (tracing) l
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import functools
 import tempfile
 import time
@@ -70,22 +69,15 @@ def timed_callbacks(totals: dict[str, float]) -> Iterator[None]:
 def measure(name: str, epochs: int, samples: int = 0) -> dict:
     """Trains case ``name`` with tfnn's logging; returns the mean epoch time and each
     hook's milliseconds per epoch, epochs after the first."""
-    from tfnn.bench.cases import CASES
+    from tfnn.bench.cases import case_config
     from tfnn.experiments.registry import load_experiment
     from tfnn.experiments.spec import run_experiment
-    from tfnn.training.runner import default_images_every
 
     if epochs < 2:
         raise ValueError(f"give at least 2 epochs (the first is left out), not {epochs}")
-    experiment_name, config = CASES[name]
-    overrides = {"epochs": epochs, "embedding_samples": 0}
-    overrides["images_every"] = default_images_every(config.epochs)
-    if samples:
-        overrides["train_samples"] = samples
-        overrides["validation_samples"] = min(config.validation_samples, samples // 10)
     totals: dict[str, float] = defaultdict(float)
     with tempfile.TemporaryDirectory() as logdir, timed_callbacks(totals):
-        config = dataclasses.replace(config, logdir=logdir, **overrides)
+        experiment_name, config = case_config(name, epochs, samples, logdir)
         results = run_experiment(
             load_experiment(experiment_name), config, print_fn=lambda *a, **k: None
         )
