@@ -229,10 +229,14 @@ def train_classifier(
         dataset.x_test, dataset.y_test, EVALUATION_BATCH_SIZE, shuffle=False, seed=0
     )
     monitor_name = "test" if validation is None else "validation"
+    monitor_x, monitor_y = (dataset.x_test, dataset.y_test) if validation is None else validation
+    # Keras' per-epoch evaluate where a strategy spreads the model over devices or
+    # processes; otherwise one compiled call (EpochValidation).
+    own_validation = config.strategy == "default"
     monitor_data = (
-        test_data
-        if validation is None
-        else make_dataset(*validation, EVALUATION_BATCH_SIZE, shuffle=False, seed=0)
+        None
+        if own_validation
+        else make_dataset(monitor_x, monitor_y, EVALUATION_BATCH_SIZE, shuffle=False, seed=0)
     )
 
     previous = read_results(run_dir) if first_epoch else {}
@@ -259,11 +263,8 @@ def train_classifier(
     if not first_epoch:
         write_config(writers, {"experiment": config.experiment, **config.to_dict()}, run_dir.name)
     nan_guard = StopOnNaN()
-    # Keras' per-epoch evaluate where a strategy spreads the model over devices or
-    # processes; otherwise one compiled call, first so every later callback sees it.
-    own_validation = config.strategy == "default"
-    monitor_x, monitor_y = (dataset.x_test, dataset.y_test) if validation is None else validation
     callbacks: list[keras.callbacks.Callback] = [
+        # First, so every later callback sees the epoch's val_* numbers.
         *([EpochValidation(monitor_x, monitor_y, EVALUATION_BATCH_SIZE)] if own_validation else []),
         nan_guard,
         StopOnInterrupt(),
@@ -328,7 +329,7 @@ def train_classifier(
         else:
             model.fit(
                 train_data,
-                validation_data=None if own_validation else monitor_data,
+                validation_data=monitor_data,
                 epochs=epochs,
                 steps_per_epoch=steps_per_epoch,
                 callbacks=callbacks,
