@@ -50,9 +50,11 @@ def test_cnn_builder_shapes():
 
 
 def test_arch_is_validated():
-    with pytest.raises(ConfigError, match="--arch"):
+    with pytest.raises(ConfigError, match="^arch 150,0 is not allowed") as error:
         MnistDnnConfig(arch=(150, 0))
-    with pytest.raises(ConfigError, match="--arch"):
+    assert error.value.fields == ("arch",)
+    assert error.value.with_flags().startswith("--arch 150,0 is not allowed")
+    with pytest.raises(ConfigError, match="^arch '' is not allowed"):
         MnistDnnConfig(arch=())
 
 

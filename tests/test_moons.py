@@ -98,13 +98,13 @@ def test_presets_and_hidden_widths_parse(preset):
 @pytest.mark.parametrize(
     "values, fragment",
     [
-        ({"hidden": ()}, "--hidden '' is not allowed"),
+        ({"hidden": ()}, "hidden '' is not allowed"),
         ({"hidden": (3, 0)}, "every width must be an integer >= 1"),
         ({"activation": "elu"}, "choose one of tanh, sigmoid, relu"),
-        ({"noise": -0.1}, "--noise -0.1"),
-        ({"samples": 1}, "--samples 1"),
-        ({"steps": 0}, "--steps 0 is not allowed"),
-        ({"steps": 2500}, "must be a multiple of --steps-per-epoch 1000"),
+        ({"noise": -0.1}, "noise -0.1"),
+        ({"samples": 1}, "samples 1"),
+        ({"steps": 0}, "steps 0 is not allowed"),
+        ({"steps": 2500}, "must be a multiple of steps_per_epoch 1000"),
     ],
 )
 def test_config_rejects_bad_values(values, fragment):

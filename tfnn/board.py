@@ -37,7 +37,7 @@ def start(logdir: str, port: int, *, reload_interval: float = DEFAULT_RELOAD_INT
         raise ConfigError(f"--reload-interval {reload_interval} is not allowed: must be >= 0")
     check_port_free(port)
     # TensorBoard imports TensorFlow when present; its C++ start-up lines are noise here.
-    from tfnn.cli import import_tensorflow_quietly
+    from tfnn.quiet import import_tensorflow_quietly
 
     import_tensorflow_quietly()
     from tensorboard import program

@@ -13,6 +13,7 @@ from tfnn.cli_flags import add_config_flags, config_from_args
 from tfnn.distribute.cluster import end_worker_process, multiworker_task
 from tfnn.errors import LogWriteError, TfnnError, write_failure
 from tfnn.experiments.registry import EXPERIMENTS, load_experiment
+from tfnn.quiet import import_tensorflow_quietly
 
 # Other subcommands: modules with add_parser(commands) and run(args) -> int,
 # TensorFlow-free at import time.
@@ -86,25 +87,6 @@ def print_summary(results: dict) -> None:
     print(f"run directory: {run_dir}  (results.json, model.txt, TensorBoard events)")
     print(f"open TensorBoard: tfnn board --logdir {os.path.dirname(os.path.dirname(run_dir))}")
     print(f"            or:   tensorboard --logdir {run_dir}")
-
-
-def import_tensorflow_quietly() -> None:
-    """Imports TensorFlow with its C++ start-up lines (CUDA probing, oneDNN notes) hidden.
-
-    Those lines bypass ``TF_CPP_MIN_LOG_LEVEL`` in TF 2.21, so stderr's file
-    descriptor is pointed at /dev/null for the import only.
-    """
-    if "tensorflow" in sys.modules or os.environ.get("TFNN_VERBOSE_TF"):
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            import tensorflow  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -193,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(argv)
     except TfnnError as error:
         _write_failures.seen |= isinstance(error, LogWriteError)
-        print(f"tfnn: error: {error}", file=sys.stderr)
+        print(f"tfnn: error: {error.with_flags()}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print("tfnn: interrupted; logs written so far are kept", file=sys.stderr)

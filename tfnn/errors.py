@@ -1,16 +1,46 @@
-"""Errors that reach the user as one line and exit code 2."""
+"""Errors that reach the user as one line and exit code 2.
+
+Messages name the config field at fault in braces, ``{learning_rate}``: from Python
+the error reads ``learning_rate 0 is not allowed ...``; the command line prints the
+same message with the flag, ``--learning-rate 0 is not allowed ...``
+(:meth:`TfnnError.with_flags`).
+"""
 
 import errno
 import os
+import re
+
+# A field marker: {learning_rate}. JSON examples in messages ({"cluster": ...}) do not match.
+_FIELD = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+
+
+def flag(field_name: str) -> str:
+    """The command-line flag that sets config field ``field_name``."""
+    return "--" + field_name.replace("_", "-")
 
 
 class TfnnError(Exception):
-    """A problem the user can fix (bad flag, bad data, unwritable directory).
+    """A problem the user can fix (bad setting, bad data, unwritable directory).
 
     The CLI prints ``tfnn: error: <message>`` and exits with code 2; no traceback.
+
+    Attributes:
+        fields: The config fields the message names, in order.
     """
 
     exit_code = 2
+
+    def __init__(self, message: str = ""):
+        super().__init__(message)
+        self.template = message
+        self.fields = tuple(_FIELD.findall(message))
+
+    def __str__(self) -> str:
+        return _FIELD.sub(lambda match: match.group(1), self.template)
+
+    def with_flags(self) -> str:
+        """The message with each named field written as its command-line flag."""
+        return _FIELD.sub(lambda match: flag(match.group(1)), self.template)
 
 
 class ConfigError(TfnnError):

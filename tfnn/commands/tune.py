@@ -41,7 +41,7 @@ class TuneParser(OneLineParser):
         try:
             namespace.tune_config = TuneConfig(**values)
         except ConfigError as error:
-            self.exit(2, f"tfnn: error: {error}\n")
+            self.exit(2, f"tfnn: error: {error.with_flags()}\n")
         return namespace, extras
 
 

@@ -79,7 +79,7 @@ class TrainConfig:
         check.check_int("stats_every", self.stats_every)
         check.check_int("steps_per_execution", self.steps_per_execution, maximum=10_000)
         if not isinstance(self.logdir, str) or not self.logdir:
-            raise check.ConfigError("--logdir must be a directory path")
+            raise check.ConfigError("{logdir} must be a directory path")
 
     def short_name(self) -> str:
         """A few key settings, used in the run directory's name."""

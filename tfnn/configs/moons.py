@@ -76,14 +76,14 @@ class MoonsConfig(TrainConfig):
         check.check_int("steps_per_epoch", self.steps_per_epoch)
         if self.steps <= 0:
             raise check.ConfigError(
-                f"--steps {self.steps!r} is not allowed: moons trains for a number of "
-                "full-batch steps, e.g. --steps 20000"
+                f"{{steps}} {self.steps!r} is not allowed: moons trains for a number of "
+                "full-batch steps, e.g. {steps} 20000"
             )
         # Epochs all have the same length, so any other budget would overshoot it.
         if self.steps > self.steps_per_epoch and self.steps % self.steps_per_epoch:
             raise check.ConfigError(
-                f"--steps {self.steps!r} is not allowed: must be a multiple of "
-                f"--steps-per-epoch {self.steps_per_epoch} or smaller than it"
+                f"{{steps}} {self.steps!r} is not allowed: must be a multiple of "
+                f"{{steps_per_epoch}} {self.steps_per_epoch} or smaller than it"
             )
 
     def short_name(self) -> str:

@@ -1,11 +1,13 @@
-"""Checks shared by every configuration; messages name the flag, the value and the rule."""
+"""Checks shared by every configuration; messages name the field, the value and the rule."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
 
-from tfnn.errors import ConfigError
+from tfnn.errors import ConfigError, flag
+
+__all__ = ["ConfigError", "flag"]
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "elu", "leaky_relu", "softmax")
 OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop", "adagrad")
@@ -23,14 +25,9 @@ LOSS_REDUCTIONS = ("mean", "sum")
 STRATEGIES = ("default", "mirrored", "multiworker")
 
 
-def flag(field_name: str) -> str:
-    """The command-line flag that sets ``field_name``."""
-    return "--" + field_name.replace("_", "-")
-
-
 def _fail(field_name: str, value: object, rule: str) -> ConfigError:
     shown = (",".join(map(str, value)) or "''") if isinstance(value, tuple) else repr(value)
-    return ConfigError(f"{flag(field_name)} {shown} is not allowed: {rule}")
+    return ConfigError(f"{{{field_name}}} {shown} is not allowed: {rule}")
 
 
 def check_int(field_name: str, value: object, minimum: int = 1, maximum: int | None = None) -> None:

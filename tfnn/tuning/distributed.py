@@ -191,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = TuneConfig.from_dict(json.loads(args.config_json))
     exit_with_parent()
 
-    from tfnn.cli import import_tensorflow_quietly
+    from tfnn.quiet import import_tensorflow_quietly
 
     import_tensorflow_quietly()
     import tensorflow as tf
@@ -208,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             run_role(config)
     except TfnnError as error:
-        print(f"tfnn: error: {error}", file=sys.stderr)
+        print(f"tfnn: error: {error.with_flags()}", file=sys.stderr)
         return error.exit_code
     return 0
 
