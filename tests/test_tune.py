@@ -26,7 +26,7 @@ from tfnn.configs.tune import TuneConfig, ended_trial_ids, prepare_project
 from tfnn.data.dataset import Dataset
 from tfnn.errors import ConfigError
 from tfnn.experiments.registry import EXPERIMENTS
-from tfnn.training.runner import resolve_steps_per_execution
+from tfnn.training.compile import resolve_steps_per_execution
 from tfnn.tuning import hypermodels, search
 from tfnn.tuning.hypermodels import (
     DigitsHyperModel,

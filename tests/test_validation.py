@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from tfnn.training.runner import make_loss
+from tfnn.training.compile import make_loss
 from tfnn.training.validation import EpochValidation
 
 

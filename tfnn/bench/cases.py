@@ -19,16 +19,11 @@ from tfnn.configs.digits import DigitsConfig
 from tfnn.configs.mnist import CnnConfig, MnistDnnConfig
 from tfnn.experiments.registry import load_experiment
 from tfnn.experiments.spec import carve_validation, run_experiment
+from tfnn.training.compile import compile_model, make_loss, resolve_steps_per_execution
 from tfnn.training.optimizers import make_optimizer
-from tfnn.training.runner import (
-    compile_model,
-    default_images_every,
-    make_loss,
-    make_training_stream,
-    plan_steps,
-    resolve_steps_per_execution,
-)
+from tfnn.training.runner import default_images_every, plan_steps
 from tfnn.training.seeding import seed_everything
+from tfnn.training.streams import make_training_stream
 
 # name -> (experiment, config); the configs are each experiment's defaults, except
 # the dense net, which is the EECE 8740 784-150-120-10 at batch 64.

@@ -28,7 +28,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfnn.tensorboard.graph_logger import GraphLogger
-from tfnn.training.runner import make_training_stream
+from tfnn.training.streams import make_training_stream
 
 SUM = tf.distribute.ReduceOp.SUM
 

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from tfnn.configs.common import TrainConfig
 from tfnn.data.dataset import Dataset
@@ -43,89 +42,18 @@ from tfnn.training.callbacks import (
     StopOnInterrupt,
     StopOnNaN,
 )
-from tfnn.training.optimizers import make_optimizer
+from tfnn.training.compile import compile_model
 from tfnn.training.seeding import seed_everything
+from tfnn.training.streams import EVALUATION_BATCH_SIZE, make_dataset, make_training_stream
 from tfnn.training.validation import EpochValidation
 
 PROBE_SAMPLES = 256
-EVALUATION_BATCH_SIZE = 1024
-MAX_STEPS_PER_EXECUTION = 32
-
-
-def resolve_steps_per_execution(requested: int, steps_per_epoch: int) -> int:
-    """Training steps per compiled call: the largest divisor of ``steps_per_epoch`` up
-    to ``requested`` (32 when 0).
-
-    It must divide the epoch: with an endless stream Keras runs every call in
-    full, so a call that crosses the epoch's end would train extra steps.
-    """
-    limit = requested if requested > 0 else MAX_STEPS_PER_EXECUTION
-    return max(d for d in range(1, min(limit, steps_per_epoch) + 1) if steps_per_epoch % d == 0)
 
 
 def default_images_every(epochs: int) -> int:
     """Epochs between two drawings of the figures in an ``epochs``-epoch run when
     ``--images-every`` is 0: about ten times per run."""
     return max(1, epochs // 10)
-
-
-def make_training_stream(
-    x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, first_step: int = 0
-) -> tf.data.Dataset:
-    """An endless stream of training batches, pass after pass, each pass in the order
-    of a stateless shuffle seeded by (seed, pass). The batches depend only on the
-    step number, so a resumed run sees exactly what an uninterrupted run would."""
-    if batch_size >= len(x):
-        # Full batch (moons): every step sees every sample, so order is irrelevant, and
-        # shuffling 200 samples a step would cost more than the step itself.
-        return tf.data.Dataset.from_tensors((x, y)).repeat()
-    features, labels = tf.constant(x), tf.constant(y)
-    steps_per_pass = math.ceil(len(x) / batch_size)
-    first_pass, offset = divmod(first_step, steps_per_pass)
-
-    def one_pass(pass_index):
-        order = tf.random.experimental.stateless_shuffle(
-            tf.range(len(x)), seed=tf.stack([tf.constant(seed, tf.int64), pass_index])
-        )
-        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
-
-    def gather(indices):
-        return tf.gather(features, indices), tf.gather(labels, indices)
-
-    stream = tf.data.Dataset.range(first_pass, 2**62).flat_map(one_pass).skip(offset)
-    return stream.map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
-
-
-def make_dataset(
-    x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, seed: int
-) -> tf.data.Dataset:
-    """An in-memory ``tf.data`` pipeline: cache, seeded reshuffle per epoch, prefetch."""
-    dataset = tf.data.Dataset.from_tensor_slices((x, y)).cache()
-    if shuffle:
-        dataset = dataset.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-
-
-def make_loss(reduction: str = "mean") -> keras.losses.Loss:
-    """Sparse categorical cross-entropy, averaged or summed over the batch."""
-    keras_reduction = "sum" if reduction == "sum" else "sum_over_batch_size"
-    return keras.losses.SparseCategoricalCrossentropy(reduction=keras_reduction)
-
-
-def compile_model(
-    model: keras.Model, config: TrainConfig, steps_per_epoch: int | None = None
-) -> keras.Model:
-    """Compiles ``model`` with the config's optimizer and execution settings."""
-    model.compile(
-        optimizer=make_optimizer(config.optimizer, config.learning_rate),
-        loss=make_loss(getattr(config, "loss_reduction", "mean")),
-        metrics=["accuracy"],
-        steps_per_execution=resolve_steps_per_execution(
-            config.steps_per_execution, steps_per_epoch or MAX_STEPS_PER_EXECUTION
-        ),
-        jit_compile=config.jit_compile,
-    )
-    return model
 
 
 def plan_steps(

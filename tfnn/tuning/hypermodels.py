@@ -26,13 +26,9 @@ from tfnn.configs.validation import OPTIMIZERS
 from tfnn.experiments.digits import build_digits_model
 from tfnn.experiments.mnist import build_dense
 from tfnn.training.callbacks import StopOnInterrupt
-from tfnn.training.runner import (
-    EVALUATION_BATCH_SIZE,
-    compile_model,
-    make_dataset,
-    make_training_stream,
-)
+from tfnn.training.compile import compile_model
 from tfnn.training.seeding import seed_everything
+from tfnn.training.streams import EVALUATION_BATCH_SIZE, make_dataset, make_training_stream
 from tfnn.tuning.splits import SearchData
 
 ACTIVATIONS = ("sigmoid", "relu", "tanh")

@@ -28,7 +28,7 @@ import keras_tuner
 import numpy as np
 
 from tfnn.results import write_json
-from tfnn.training.runner import EVALUATION_BATCH_SIZE, make_dataset
+from tfnn.training.streams import EVALUATION_BATCH_SIZE, make_dataset
 from tfnn.tuning.splits import fold_indices
 from tfnn.tuning.trial_memory import custom_gradient_names, forget_custom_gradients
 

@@ -45,7 +45,7 @@ from tfnn.distribute.launch import free_port
 from tfnn.errors import ConfigError, TfnnError
 from tfnn.experiments.mnist import load_mnist_for
 from tfnn.results import command_line, library_versions, write_json
-from tfnn.training.runner import EVALUATION_BATCH_SIZE, make_dataset
+from tfnn.training.streams import EVALUATION_BATCH_SIZE, make_dataset
 from tfnn.tuning.distributed import (
     chief_environment,
     cross_validate_on_workers,
