@@ -14,7 +14,7 @@ def test_epoch_costs_name_each_callback_hook_within_the_epoch_time():
         "EpochValidation.on_epoch_end",
         "ScalarLogger.on_epoch_end",
         "EpochBackup.on_epoch_end",
-        "ConfusionMatrixCallback.on_epoch_end",
+        "ClassifierFigures.on_epoch_end",
     ):
         assert hooks[hook] > 0, hook
     assert list(hooks.values()) == sorted(hooks.values(), reverse=True)

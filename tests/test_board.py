@@ -165,7 +165,7 @@ def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Board]:
         # Ready once the data server has read every event directory of the run and the
         # projector has decided (in a background thread, on the first ask) it is active;
         # the frontend hides a dashboard's tab when its plugin is inactive at page load.
-        runs = poll_json(f"{url}/data/runs", lambda runs: len(runs) >= 5, timeout=60)
+        runs = poll_json(f"{url}/data/runs", lambda runs: len(runs) >= 4, timeout=60)
         assert runs is not None, f"no answer from {url}/data/runs"
         poll_json(f"{url}/data/plugins_listing", all_enabled, timeout=60)
         yield Board(url=url, run=run)
@@ -177,8 +177,9 @@ def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Board]:
 
 
 def test_runs_and_active_plugins(board: Board):
-    runs = poll_json(f"{board.url}/data/runs", lambda runs: len(runs) >= 5)
-    subdirs = ["", "/train", "/test", "/images", "/projector"]
+    runs = poll_json(f"{board.url}/data/runs", lambda runs: len(runs) >= 4)
+    # The run's root (HParams, text, figures), its curves' sub-runs and the Projector's.
+    subdirs = ["", "/train", "/test", "/projector"]
     assert sorted(runs) == sorted(board.run + sub for sub in subdirs)
     listing = json.loads(fetch(f"{board.url}/data/plugins_listing"))
     assert {name: listing[name]["enabled"] for name in PLUGINS} == dict.fromkeys(PLUGINS, True)
@@ -188,9 +189,9 @@ def test_scalars_per_run(board: Board):
     tags = poll_json(f"{board.url}/data/plugin/scalars/tags", lambda t: len(t) >= 3)
     train = set(tags[f"{board.run}/train"])
     assert {"step_loss", "epoch_loss", "epoch_accuracy", "learning_rate"} <= train
-    assert {"hidden1/weights/mean", "hidden1/weights/std", "output/biases/max"} <= train
-    assert {"epoch_loss", "epoch_accuracy"} <= set(tags[f"{board.run}/test"])
-    assert "final_test_accuracy" in tags[board.run]
+    statistics = {"hidden1/weights/mean", "hidden1/weights/std", "output/biases/max"}
+    assert {f"statistics/{tag}" for tag in statistics} <= train
+    assert {"epoch_loss", "epoch_accuracy"} == set(tags[f"{board.run}/test"])
     points = json.loads(
         fetch(
             f"{board.url}/data/plugin/scalars/scalars?"
@@ -212,13 +213,15 @@ def test_graph_of_the_training_step(board: Board):
 def test_histograms_per_layer(board: Board):
     tags = poll_json(f"{board.url}/data/plugin/histograms/tags", lambda t: len(t) >= 1)
     expected = {
-        f"{layer}/{part}" for layer in ("hidden1", "output") for part in ("weights", "biases")
+        f"statistics/{layer}/{part}"
+        for layer in ("hidden1", "output")
+        for part in ("weights", "biases", "weights_gradient")
     }
     assert expected <= set(tags[f"{board.run}/train"])
     histograms = json.loads(
         fetch(
             f"{board.url}/data/plugin/histograms/histograms?"
-            + query(run=f"{board.run}/train", tag="hidden1/weights")
+            + query(run=f"{board.run}/train", tag="statistics/hidden1/weights")
         )
     )
     # [wall_time, step, [[left, right, count], ...]]; the 64x256 kernel has 16384 weights.
@@ -228,12 +231,13 @@ def test_histograms_per_layer(board: Board):
 
 def test_images_are_served_as_png(board: Board):
     tags = poll_json(f"{board.url}/data/plugin/images/tags", lambda t: len(t) >= 2)
-    assert {"test/confusion_matrix", "test/misclassified"} <= set(tags[f"{board.run}/images"])
-    assert "embedding/tsne" in tags[f"{board.run}/projector"]
+    figures = set(tags[board.run])
+    assert {"figures/confusion_matrix", "figures/misclassified"} <= figures
+    assert any(tag.startswith("figures/tsne_") for tag in figures)
     samples = json.loads(
         fetch(
             f"{board.url}/data/plugin/images/images?"
-            + query(run=f"{board.run}/images", tag="test/confusion_matrix")
+            + query(run=board.run, tag="figures/confusion_matrix")
         )
     )
     png = fetch(f"{board.url}/data/plugin/images/individualImage?{samples[-1]['query']}")
@@ -250,7 +254,9 @@ def test_hparams_session_with_our_settings(board: Board):
     hparams = {info["name"] for info in experiment["hparamInfos"]}
     assert {"hidden", "activation", "learning_rate", "epochs"} <= hparams
     metrics = {(m["name"].get("group", ""), m["name"]["tag"]) for m in experiment["metricInfos"]}
-    assert {("", "final_test_accuracy"), ("test", "epoch_accuracy")} <= metrics
+    assert {("test", "epoch_accuracy"), ("train", "epoch_loss")} <= metrics
+    # Only the declared metrics: no layer statistic becomes a column.
+    assert not any(tag.startswith("statistics/") for _, tag in metrics)
 
     groups = json.loads(
         fetch(
@@ -273,7 +279,10 @@ def test_hparams_session_with_our_settings(board: Board):
     assert group["hparams"]["hidden"] == HIDDEN
     assert group["hparams"]["epochs"] == 2
     assert [session["name"] for session in group["sessions"]] == [board.run]
-    assert any(value["name"]["tag"] == "final_test_accuracy" for value in group["metricValues"])
+    assert any(
+        value["name"] == {"group": "test", "tag": "epoch_accuracy"}
+        for value in group["metricValues"]
+    )
 
 
 def test_projector_embedding_of_the_hidden_layer(board: Board):
@@ -282,9 +291,11 @@ def test_projector_embedding_of_the_hidden_layer(board: Board):
     info = json.loads(fetch(f"{board.url}/data/plugin/projector/info?" + query(run=runs[0])))
     (embedding,) = info["embeddings"]
     assert embedding["tensorShape"] == [EMBEDDING_SAMPLES, HIDDEN]
-    assert embedding["metadataPath"] == "metadata.tsv"
-    assert embedding["sprite"]["imagePath"] == "sprite.png"
-    assert Path(info["modelCheckpointPath"]).name.startswith("hidden1_act")
+    name = embedding["tensorName"].split("/")[0]
+    assert name == "hidden1"  # the hidden1_act layer's activations
+    assert embedding["metadataPath"] == f"{name}/metadata.tsv"
+    assert embedding["sprite"]["imagePath"] == f"{name}/sprite.png"
+    assert Path(info["modelCheckpointPath"]).name.startswith("embeddings")
     metadata = fetch(
         f"{board.url}/data/plugin/projector/metadata?"
         + query(run=runs[0], name=embedding["tensorName"])
@@ -390,18 +401,18 @@ DASHBOARDS: dict[str, Dashboard] = {
     "graphs": Dashboard(("Main Graph", "{run}/train"), selector="g.node", min_matches=10),
     # A drawn histogram (one per logged step) in each of the 8 layer/part cards at least.
     "histograms": Dashboard(
-        ("tag: hidden1/weights", "tag: output/activations"),
+        ("tag: statistics/hidden1/weights", "tag: statistics/output/activations"),
         selector="g.histogram",
         min_matches=8,
     ),
     # Three decoded images: confusion matrix, misclassified grid, t-SNE.
     "images": Dashboard(
-        ("tag: test/confusion_matrix", "tag: test/misclassified", "tag: embedding/tsne"),
+        ("tag: figures/confusion_matrix", "tag: figures/misclassified", "tag: figures/tsne_"),
         selector="img",
         min_matches=3,
     ),
     # The table view's session row and our hparams/metrics.
-    "hparams": Dashboard(("hidden", "learning_rate", "final_test_accuracy", "{stamp}")),
+    "hparams": Dashboard(("hidden", "learning_rate", "test accuracy", "{stamp}")),
     # The 3-D scatter (a WebGL canvas) of the hidden layer's activations, once its
     # PCA has finished (before that the canvas shows only the axes).
     "projector": Dashboard(

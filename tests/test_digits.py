@@ -90,33 +90,36 @@ def test_op_graph_of_the_training_step_is_written(short_run):
 
 def test_config_is_written_as_text_and_hparams(short_run):
     run_dir = events.Path(short_run["run_dir"])
-    assert "config" in events.tensor_tags(run_dir, "text")
+    assert {"settings/config", "settings/model"} <= set(events.tensor_tags(run_dir, "text"))
     session = events.hparams_session(run_dir)
     assert session["hidden"] == 256 and session["activation"] == "relu"
-    final = events.scalars(run_dir)
-    assert final["final_test_accuracy"][0][1] == pytest.approx(
-        short_run["metrics"]["test_accuracy"]
-    )
+    # The test curve's last point is the final evaluation's test accuracy (HParams reads it).
+    test_curve = events.scalars(run_dir / "test")["epoch_accuracy"]
+    assert test_curve[-1][0] == short_run["epochs_completed"]
+    assert test_curve[-1][1] == pytest.approx(short_run["metrics"]["test_accuracy"], abs=1e-6)
 
 
 def test_layer_statistics_every_n_steps(short_run):
     run_dir = events.Path(short_run["run_dir"])
     histograms = events.histogram_steps(run_dir / "train")
     for tag in (
-        "hidden1/weights",
-        "hidden1/biases",
-        "hidden1/net_inputs",
-        "hidden1/activations",
-        "output/net_inputs",
-        "output/activations",
+        "statistics/hidden1/weights",
+        "statistics/hidden1/biases",
+        "statistics/hidden1/net_inputs",
+        "statistics/hidden1/activations",
+        "statistics/output/net_inputs",
+        "statistics/output/activations",
+        "statistics/hidden1/weights_gradient",
     ):
         assert histograms[tag] == [0, 15, 30, 45, 60, 75, 90, 105, 120, 135], tag
     scalar_tags = set(events.scalars(run_dir / "train"))
     assert {
-        "hidden1/weights/mean",
-        "hidden1/weights/std",
-        "hidden1/activations/max",
-        "hidden1/net_inputs/min",
+        "statistics/hidden1/weights/mean",
+        "statistics/hidden1/weights/std",
+        "statistics/hidden1/weights/norm",
+        "statistics/hidden1/weights_gradient/norm",
+        "statistics/hidden1/activations/max",
+        "statistics/hidden1/net_inputs/min",
     } <= scalar_tags
 
 

@@ -165,7 +165,7 @@ def test_tune_takes_mirrored_but_not_multiworker():
 def test_replica_batches_cut_the_single_process_batches():
     import tensorflow as tf
 
-    from tfnn.distribute.loop import replica_batches
+    from tfnn.training.multiworker import replica_batches
     from tfnn.training.streams import make_training_stream
 
     x = np.arange(50, dtype="float32").reshape(25, 2)

@@ -15,6 +15,7 @@ from tfnn.errors import ConfigError
 from tfnn.experiments.mnist import CNN, MNIST_DNN
 from tfnn.experiments.spec import run_experiment
 from tfnn.models.cnn import build_cnn
+from tfnn.tensorboard import projector
 
 import events
 
@@ -71,7 +72,8 @@ def test_dense_network_on_a_subset(mnist_dir, tmp_path):
     assert results["validation_samples"] == 500 and results["train_samples"] == 4500
     run_dir = Path(results["run_dir"])
     assert [s for s, _ in events.scalars(run_dir / "validation")["epoch_accuracy"]] == [1, 2]
-    assert not (run_dir / "test").exists()  # the test set is only used once, at the end
+    # The test set is used once, at the end: one point, beside the validation curve.
+    assert [s for s, _ in events.scalars(run_dir / "test")["epoch_accuracy"]] == [2]
 
 
 def test_cnn_trains_above_90_percent_on_held_out_images(cnn_run):
@@ -84,32 +86,37 @@ def test_cnn_event_files_hold_graph_and_statistics(cnn_run):
     assert {"Conv2D", "MaxPool", "Conv2DBackpropFilter"} <= events.graph_ops(train)
     histograms = events.histogram_steps(train)
     for tag in (
-        "conv1/weights",
-        "conv1/biases",
-        "conv1/net_inputs",
-        "conv1/activations",
-        "pool1/outputs",
-        "conv2/weights",
-        "conv2/activations",
-        "pool2/outputs",
-        "fc1/activations",
-        "output/net_inputs",
+        "statistics/conv1/weights",
+        "statistics/conv1/biases",
+        "statistics/conv1/net_inputs",
+        "statistics/conv1/activations",
+        "statistics/pool1/outputs",
+        "statistics/conv2/weights",
+        "statistics/conv2/activations",
+        "statistics/pool2/outputs",
+        "statistics/fc1/activations",
+        "statistics/output/net_inputs",
     ):
         assert histograms[tag] == [0, 50, 100, 150], tag
-    assert {"pool2/outputs/max", "conv1/weights/std"} <= set(events.scalars(train))
+    assert {"statistics/pool2/outputs/max", "statistics/conv1/weights/std"} <= set(
+        events.scalars(train)
+    )
 
 
 def test_cnn_projector_and_tsne(cnn_run):
     run_dir = Path(cnn_run["run_dir"])
-    projector = run_dir / "projector"
-    reader = tf.train.load_checkpoint(str(projector))
-    assert reader.get_tensor("embedding/.ATTRIBUTES/VARIABLE_VALUE").shape == (200, 1024)
-    assert len((projector / "metadata.tsv").read_text().splitlines()) == 200
-    assert "sprite.png" in (projector / "projector_config.pbtxt").read_text()
+    # One checkpoint in the run's projector sub-run holds both embeddings (the Projector
+    # reads one per run); fc1_act's activations are named fc1.
+    reader = tf.train.load_checkpoint(str(run_dir / "projector"))
+    assert reader.get_tensor(projector.embedding_key("fc1")).shape == (200, 1024)
+    assert reader.get_tensor(projector.embedding_key("fc1_weights")).shape == (1024, 3136)
+    assert len((run_dir / "projector/fc1/metadata.tsv").read_text().splitlines()) == 200
+    assert "fc1/sprite.png" in (run_dir / "projector/projector_config.pbtxt").read_text()
     assert (run_dir / "tsne.png").stat().st_size > 10_000
-    assert "test/confusion_matrix" in events.decoded_images(run_dir / "images")
-    weights = tf.train.load_checkpoint(str(run_dir / "projector_fc1_weights"))
-    assert weights.get_tensor("embedding/.ATTRIBUTES/VARIABLE_VALUE").shape == (1024, 3136)
+    images = events.decoded_images(run_dir)
+    assert {"figures/confusion_matrix", "figures/tsne_fc1", "figures/tsne_fc1_weights"} <= set(
+        images
+    )
     assert (run_dir / "tsne_fc1_weights.png").is_file()
 
 

@@ -152,10 +152,10 @@ def test_loss_decreases(short_run):
 
 def test_decision_boundary_in_event_file_and_png(short_run):
     run_dir = Path(short_run["run_dir"])
-    images = events.decoded_images(run_dir / "images")
+    images = events.decoded_images(run_dir)
     # Step = training steps done: after epoch 2 and after the last epoch.
-    assert sorted(images["decision_boundary"]) == [200, 300]
-    image = images["decision_boundary"][300]
+    assert sorted(images["figures/decision_boundary"]) == [200, 300]
+    image = images["figures/decision_boundary"][300]
     assert image.ndim == 3 and image.shape[0] > 100 and image.shape[1] > 100
     assert (run_dir / "decision_boundary.png").stat().st_size > 1000
 

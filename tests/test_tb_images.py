@@ -139,7 +139,7 @@ def test_write_decision_boundary(tmp_path):
         tmp_path, lambda g: 1 / (1 + np.exp(-g[:, 1])), x, y, 5, tmp_path, tag="boundary/final"
     )
     assert set(read_images(tmp_path)["boundary/final"]) == {5}
-    assert png_shape(tmp_path / "boundary_final.png")[2] in (3, 4)
+    assert png_shape(tmp_path / "final.png")[2] in (3, 4)
 
 
 def test_confusion_matrix_callback_writes_every_epoch(tmp_path):
@@ -151,7 +151,7 @@ def test_confusion_matrix_callback_writes_every_epoch(tmp_path):
         [keras.Input((4, 4)), keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")]
     )
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    callback = images.ConfusionMatrixCallback(
+    callback = images.ClassifierFigures(
         tmp_path / "run",
         x[:12],
         y[:12],
@@ -162,12 +162,13 @@ def test_confusion_matrix_callback_writes_every_epoch(tmp_path):
     model.fit(x, y, epochs=2, batch_size=20, verbose=0, callbacks=[callback])
 
     written = read_images(tmp_path / "run")
-    assert sorted(written[images.CONFUSION_MATRIX_TAG]) == [0, 1]
-    assert sorted(written[images.MISCLASSIFIED_TAG]) == [0, 1]
+    # Step = epochs trained, as the epoch curves.
+    assert sorted(written[images.CONFUSION_MATRIX_TAG]) == [1, 2]
+    assert sorted(written[images.MISCLASSIFIED_TAG]) == [1, 2]
     final = tf.io.decode_png((tmp_path / "png/confusion_matrix.png").read_bytes()).numpy()
-    np.testing.assert_array_equal(written[images.CONFUSION_MATRIX_TAG][1][..., :3], final[..., :3])
+    np.testing.assert_array_equal(written[images.CONFUSION_MATRIX_TAG][2][..., :3], final[..., :3])
     assert (tmp_path / "png/misclassified.png").is_file()
-    assert callback._writer is None  # closed by on_train_end
+    assert not callback.writers._writers  # closed by on_train_end
 
 
 def test_confusion_matrix_callback_draws_what_a_killed_run_left_pending(tmp_path):
@@ -178,8 +179,8 @@ def test_confusion_matrix_callback_draws_what_a_killed_run_left_pending(tmp_path
         [keras.Input((4, 4)), keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")]
     )
 
-    def callback() -> images.ConfusionMatrixCallback:
-        made = images.ConfusionMatrixCallback(tmp_path / "run", x, y, tmp_path / "png", images=x)
+    def callback() -> images.ClassifierFigures:
+        made = images.ClassifierFigures(tmp_path / "run", x, y, tmp_path / "png", images=x)
         made.set_model(model)
         return made
 
@@ -188,16 +189,19 @@ def test_confusion_matrix_callback_draws_what_a_killed_run_left_pending(tmp_path
     killed.on_epoch_end(0)
     killed.on_epoch_end(1)  # epoch 0's figures, drawn by now, are written here
     killed._drawer.shutdown()  # the process dies before epoch 1's are written
-    assert [p.name for p in (tmp_path / "run/pending").iterdir()] == ["epoch-000001.npy"]
-    assert sorted(read_images(tmp_path / "run")[images.CONFUSION_MATRIX_TAG]) == [0]
+    killed.writers.flush()
+    pending = tmp_path / "run/figures-pending"
+    assert [p.name for p in pending.iterdir()] == ["epoch-000001.npy"]
+    assert sorted(read_images(tmp_path / "run")[images.CONFUSION_MATRIX_TAG]) == [1]
+    killed.writers.close()
 
     resumed = callback()
     resumed.on_train_begin()
     written = read_images(tmp_path / "run")
-    assert sorted(written[images.CONFUSION_MATRIX_TAG]) == [0, 1]
-    assert sorted(written[images.MISCLASSIFIED_TAG]) == [0, 1]
+    assert sorted(written[images.CONFUSION_MATRIX_TAG]) == [1, 2]
+    assert sorted(written[images.MISCLASSIFIED_TAG]) == [1, 2]
     resumed.on_train_end()
-    assert not (tmp_path / "run/pending").exists()
+    assert not pending.exists()
 
 
 def test_confusion_matrix_callback_writes_last_epoch_when_off_schedule(tmp_path):
@@ -205,7 +209,7 @@ def test_confusion_matrix_callback_writes_last_epoch_when_off_schedule(tmp_path)
     y = np.arange(10) % 2
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, activation="sigmoid")])
     model.compile(optimizer="sgd", loss="binary_crossentropy")
-    callback = images.ConfusionMatrixCallback(tmp_path, x, y, None, every_epochs=2)
+    callback = images.ClassifierFigures(tmp_path, x, y, None, every_epochs=2)
     model.fit(x, y, epochs=3, verbose=0, callbacks=[callback])
-    # Epoch 1 is on the schedule; epoch 2 is the last one, written at train end.
-    assert sorted(read_images(tmp_path)[images.CONFUSION_MATRIX_TAG]) == [1, 2]
+    # Epoch 1 is on the schedule (step 2); epoch 2 is the last one, written at train end.
+    assert sorted(read_images(tmp_path)[images.CONFUSION_MATRIX_TAG]) == [2, 3]

@@ -35,22 +35,23 @@ def test_write_embedding_with_sprite_and_class_names(tmp_path, k, image_shape):
 
     assert path == tmp_path / "projector_config.pbtxt"
     (info,) = read_config(tmp_path).embeddings
-    assert info.tensor_name == projector.EMBEDDING_KEY
-    assert info.metadata_path == "metadata.tsv"
-    assert info.sprite.image_path == "sprite.png"
+    assert info.tensor_name == projector.embedding_key("fc1")
+    files = tmp_path / "fc1"
+    assert info.metadata_path == "fc1/metadata.tsv"
+    assert info.sprite.image_path == "fc1/sprite.png"
     height, width = image_shape[:2]
     assert list(info.sprite.single_image_dim) == [width, height]
 
     stored = tf.train.load_checkpoint(str(tmp_path)).get_tensor(info.tensor_name)
     np.testing.assert_allclose(stored, embeddings)
 
-    rows = (tmp_path / "metadata.tsv").read_text().splitlines()
+    rows = (files / "metadata.tsv").read_text().splitlines()
     assert len(rows) == k + 1
     assert rows[0] == "label\tname"
     assert rows[1] == "0\ta x"  # a tab in a name would add a column
     assert all(len(row.split("\t")) == 2 for row in rows)
 
-    sprite = tf.io.decode_png((tmp_path / "sprite.png").read_bytes()).numpy()
+    sprite = tf.io.decode_png((files / "sprite.png").read_bytes()).numpy()
     side = math.ceil(math.sqrt(k))
     channels = image_shape[2] if len(image_shape) == 3 else 1
     assert sprite.shape == (side * height, side * width, channels)
@@ -61,18 +62,32 @@ def test_write_embedding_with_sprite_and_class_names(tmp_path, k, image_shape):
 
 def test_write_embedding_single_column_metadata_has_no_header(tmp_path):
     embeddings = np.random.default_rng(1).normal(size=(6, 3))
-    projector.write_embedding(tmp_path, embeddings, np.eye(3)[[0, 1, 2, 0, 1, 2]])
+    projector.write_embedding(tmp_path, embeddings, np.eye(3)[[0, 1, 2, 0, 1, 2]], name="h")
 
-    rows = (tmp_path / "metadata.tsv").read_text().splitlines()
+    rows = (tmp_path / "h/metadata.tsv").read_text().splitlines()
     assert rows == ["0", "1", "2", "0", "1", "2"]
     (info,) = read_config(tmp_path).embeddings
     assert not info.HasField("sprite")
     reader = tf.train.load_checkpoint(str(tmp_path))
-    assert reader.get_variable_to_shape_map()[projector.EMBEDDING_KEY] == [6, 3]
+    assert reader.get_variable_to_shape_map()[projector.embedding_key("h")] == [6, 3]
     # An event file makes the directory a run, which is where the Projector looks.
     acc = EventAccumulator(str(tmp_path), size_guidance={"tensors": 0})
     acc.Reload()
-    assert "projector/info" in acc.Tags()["tensors"]
+    assert "projector/h" in acc.Tags()["tensors"]
+
+
+def test_one_run_holds_several_embeddings(tmp_path):
+    # The Projector reads one checkpoint per run: a second embedding joins the first.
+    rng = np.random.default_rng(3)
+    first, second = rng.normal(size=(5, 4)), rng.normal(size=(7, 2))
+    projector.write_embedding(tmp_path, first, np.arange(5) % 2, name="fc1")
+    projector.write_embedding(tmp_path, second, np.arange(7) % 2, name="fc1 weights")
+    names = [info.tensor_name for info in read_config(tmp_path).embeddings]
+    assert names == [projector.embedding_key("fc1"), projector.embedding_key("fc1_weights")]
+    reader = tf.train.load_checkpoint(str(tmp_path))
+    np.testing.assert_allclose(reader.get_tensor(names[0]), first, rtol=1e-6)
+    np.testing.assert_allclose(reader.get_tensor(names[1]), second, rtol=1e-6)
+    assert (tmp_path / "fc1_weights/metadata.tsv").exists()
 
 
 def test_write_embedding_rejects_mismatched_lengths(tmp_path):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfnn.tensorboard.stats import HISTOGRAM_BUCKETS, histogram_buckets
+from tfnn.tensorboard.histograms import HISTOGRAM_BUCKETS, histogram_buckets
 
 
 @pytest.mark.parametrize(

@@ -10,10 +10,9 @@ import dataclasses
 import json
 import sys
 import tempfile
-import time
 
-import keras
-
+from tfnn.bench.callbacks_case import measure_callbacks
+from tfnn.bench.timing import EpochTimes
 from tfnn.configs.common import TrainConfig
 from tfnn.configs.digits import DigitsConfig
 from tfnn.configs.mnist import CnnConfig, MnistDnnConfig
@@ -21,7 +20,7 @@ from tfnn.experiments.registry import load_experiment
 from tfnn.experiments.spec import carve_validation, run_experiment
 from tfnn.training.compile import compile_model, make_loss, resolve_steps_per_execution
 from tfnn.training.optimizers import make_optimizer
-from tfnn.training.runner import default_images_every, plan_steps
+from tfnn.training.plan import default_images_every, plan_steps
 from tfnn.training.seeding import seed_everything
 from tfnn.training.streams import make_training_stream
 
@@ -35,18 +34,6 @@ CASES = {
 # tfnn-no-images: all of tfnn's logging but the confusion-matrix and misclassified-image
 # figures, to measure what those cost beside the rest.
 VARIANTS = ("tfnn", "tfnn-no-images", "keras-defaults", "keras-same-settings")
-
-
-class _EpochTimes(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.times: list[float] = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.times.append(time.perf_counter() - self._start)
 
 
 def case_config(name: str, epochs: int, samples: int, logdir: str) -> tuple[str, TrainConfig]:
@@ -68,6 +55,8 @@ def case_config(name: str, epochs: int, samples: int, logdir: str) -> tuple[str,
 
 def measure(name: str, variant: str, epochs: int, samples: int) -> dict:
     """Trains case ``name`` for ``epochs`` epochs with ``variant``; returns timings."""
+    if name == "callbacks":
+        return measure_callbacks(variant, epochs, samples)
     with tempfile.TemporaryDirectory() as logdir:
         experiment_name, config = case_config(name, epochs, samples, logdir)
         experiment = load_experiment(experiment_name)
@@ -86,8 +75,10 @@ def measure(name: str, variant: str, epochs: int, samples: int) -> dict:
         )
         seed_everything(config.seed)
         model = experiment.build_model(config, dataset)
-        timer = _EpochTimes()
-        _, steps_per_epoch = plan_steps(config, len(dataset.x_train))
+        timer = EpochTimes()
+        steps_per_epoch = plan_steps(
+            config, len(dataset.x_train), config.batch_size
+        ).steps_per_epoch
         if variant == "keras-defaults":
             model.compile(
                 optimizer=make_optimizer(config.optimizer, config.learning_rate),

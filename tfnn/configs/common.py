@@ -82,8 +82,35 @@ class TrainConfig:
             raise check.ConfigError("{logdir} must be a directory path")
 
     def short_name(self) -> str:
-        """A few key settings, used in the run directory's name."""
-        return f"{self.optimizer}-lr{self.learning_rate:g}-b{self.batch_size}-e{self.epochs}"
+        """What the run trained, in a few characters, for the run directory's name
+        (every setting is in its HParams and ``results.json``): the experiment's key
+        settings and the training length, ``e40`` epochs or ``s300`` steps."""
+        return self.length_name()
+
+    def length_name(self) -> str:
+        return f"s{self.steps}" if self.steps > 0 else f"e{self.epochs}"
+
+    def hparams(self) -> dict[str, bool | int | float | str]:
+        """The settings that shape the run's numbers, as TensorBoard's HParams shows them
+        (run-time settings such as logging cadences are left out)."""
+        length = {"steps": self.steps} if self.steps > 0 else {"epochs": self.epochs}
+        return {
+            "experiment": self.experiment,
+            "optimizer": self.optimizer,
+            "learning_rate": self.learning_rate,
+            "batch_size": self.batch_size,
+            **length,
+            "seed": self.seed,
+        }
+
+    def init_hparams(self) -> dict[str, str | float]:
+        """``init``, with ``init_std`` only where the initializer uses it."""
+        init = getattr(self, "init", None)
+        if init is None:
+            return {}
+        if init in ("normal", "truncated_normal"):
+            return {"init": init, "init_std": self.init_std}
+        return {"init": init}
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

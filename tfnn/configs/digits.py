@@ -50,7 +50,18 @@ class DigitsConfig(TrainConfig):
         check.check_choice("split", self.split, SPLITS)
 
     def short_name(self) -> str:
-        return f"h{self.hidden}-{self.activation}-l2{self.l2:g}-" + super().short_name()
+        return f"h{self.hidden}-{self.activation}-{self.length_name()}"
+
+    def hparams(self) -> dict:
+        return {
+            **super().hparams(),
+            "hidden": self.hidden,
+            "activation": self.activation,
+            "l2": self.l2,
+            **self.init_hparams(),
+            "loss_reduction": self.loss_reduction,
+            "split": self.split,
+        }
 
 
 # Presets use the assignment's split; explicit flags override them.

@@ -23,6 +23,13 @@ class MnistConfig(TrainConfig):
         5000, "training images held out (seeded) for the per-epoch validation curves"
     )
 
+    def hparams(self) -> dict:
+        return {
+            **super().hparams(),
+            "train_samples": self.train_samples or 60_000,
+            "validation_samples": self.validation_samples,
+        }
+
     def validate(self) -> None:
         super().validate()
         check.check_int("train_samples", self.train_samples, minimum=0, maximum=60_000)
@@ -53,8 +60,17 @@ class MnistDnnConfig(MnistConfig):
         check.check_float("l2", self.l2, maximum=10.0, allow_minimum=True)
 
     def short_name(self) -> str:
-        arch = "-".join(str(width) for width in self.arch)
-        return f"{arch}-{self.activation}-" + super().short_name()
+        return f"{'x'.join(str(width) for width in self.arch)}-{self.length_name()}"
+
+    def hparams(self) -> dict:
+        return {
+            **super().hparams(),
+            "arch": ",".join(str(width) for width in self.arch),
+            "activation": self.activation,
+            "l2": self.l2,
+            "dropout": self.dropout,
+            **self.init_hparams(),
+        }
 
 
 MNIST_DNN_PRESETS: dict[str, dict] = {
@@ -123,7 +139,16 @@ class CnnConfig(MnistConfig):
         )
 
     def short_name(self) -> str:
-        return f"{self.activation}-{self.init}-" + super().short_name()
+        return f"{self.activation}-{self.length_name()}"
+
+    def hparams(self) -> dict:
+        return {
+            **super().hparams(),
+            "activation": self.activation,
+            "dropout": self.dropout,
+            **self.init_hparams(),
+            "bias_init": self.bias_init,
+        }
 
 
 CNN_PRESETS: dict[str, dict] = {

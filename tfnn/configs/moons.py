@@ -87,11 +87,19 @@ class MoonsConfig(TrainConfig):
             )
 
     def short_name(self) -> str:
-        widths = "-".join(str(width) for width in self.hidden)
-        return (
-            f"h{widths}-{self.activation}-{self.optimizer}-lr{self.learning_rate:g}"
-            f"-b{self.batch_size}-s{self.steps}"
-        )
+        widths = "x".join(str(width) for width in self.hidden)
+        return f"{widths}-{self.activation}-{self.length_name()}"
+
+    def hparams(self) -> dict:
+        return {
+            **super().hparams(),
+            # "arch", as the other networks name their hidden widths.
+            "arch": ",".join(str(width) for width in self.hidden),
+            "activation": self.activation,
+            "l2": self.l2,
+            "samples": self.samples,
+            "noise": self.noise,
+        }
 
 
 # The report's grid (part 1e: one hidden layer; part 2: deeper networks); every

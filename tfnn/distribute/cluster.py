@@ -23,6 +23,9 @@ TF_CONFIG = "TF_CONFIG"
 LOOPBACK = "127.0.0.1"
 # The roles MultiWorkerMirroredStrategy trains with; "ps" and "evaluator" are other setups.
 TASK_TYPES = ("chief", "worker")
+# The chief prints this first, so a launcher whose job failed can say which directory
+# to resume.
+RUN_DIR_PREFIX = "chief's run directory: "
 # The non-chief run directories this process made (removed at exit).
 _TEMPORARY_RUN_DIRS: list[str] = []
 EXAMPLE = (

@@ -2,8 +2,8 @@
 
 Shared by ``tfnn launch`` (multi-worker training, one process per ``TF_CONFIG``)
 and ``tfnn tune --workers`` (keras-tuner's chief and workers). TensorFlow-free, so
-the launcher starts fast. Run as ``python -m tfnn.distribute.launch train ...`` it
-is one training worker: the ``tfnn`` command line that ends when its launcher does.
+the launcher starts fast. Each training worker is ``python -m tfnn.distribute train ...``:
+the ``tfnn`` command line, ending when its launcher does.
 """
 
 from __future__ import annotations
@@ -19,13 +19,11 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 
-from tfnn.distribute.cluster import LOOPBACK, TF_CONFIG, loopback_tf_configs
+from tfnn.distribute.cluster import LOOPBACK, RUN_DIR_PREFIX, TF_CONFIG, loopback_tf_configs
 from tfnn.errors import TfnnError
 
 POLL_SECONDS = 0.2
 STOP_GRACE_SECONDS = 10.0
-# The chief prints this first, so a failed job can say which directory to resume.
-RUN_DIR_PREFIX = "chief's run directory: "
 
 PrintFunction = Callable[..., None]
 
@@ -191,7 +189,7 @@ def launch_training(
         for index, tf_config in enumerate(loopback_tf_configs(ports)):
             group.start(
                 f"worker{index}",
-                [sys.executable, "-m", "tfnn.distribute.launch", *train_argv],
+                [sys.executable, "-m", "tfnn.distribute", *train_argv],
                 {
                     TF_CONFIG: tf_config,
                     "TF_NUM_INTRAOP_THREADS": str(threads),
@@ -227,15 +225,3 @@ def exit_with_parent() -> None:
                 os._exit(1)
 
     threading.Thread(target=watch, daemon=True).start()
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """One training worker: ``tfnn`` with this command line, ending with its launcher."""
-    exit_with_parent()
-    from tfnn.cli import main as tfnn_main
-
-    return tfnn_main(sys.argv[1:] if argv is None else argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -14,7 +14,7 @@ from tfnn.data.mnist import load_mnist
 from tfnn.experiments.spec import Experiment
 from tfnn.models.cnn import build_cnn
 from tfnn.models.mlp import build_mlp
-from tfnn.tensorboard.projector import write_embedding, write_tsne
+from tfnn.tensorboard.projector import projector_dir, tsne_tag, write_embedding, write_tsne
 
 
 def load_mnist_for(config: MnistConfig, channels: bool = False) -> Dataset:
@@ -62,7 +62,8 @@ class FcWeightsEmbedding(keras.callbacks.Callback):
     A unit is labelled with the digit its outgoing weights favour most (argmax of
     its row in the output layer's kernel), so the Projector and the t-SNE plot
     show whether units that serve the same digit learned similar input filters.
-    Written to ``run_dir/projector_fc1_weights`` and ``tsne_fc1_weights.png``.
+    Written beside the run's other embedding (``fc1_weights`` in the Projector) and
+    as ``tsne_fc1_weights.png``.
     """
 
     def __init__(self, run_dir: Path, seed: int):
@@ -72,15 +73,18 @@ class FcWeightsEmbedding(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         incoming = np.asarray(self.model.get_layer("fc1").kernel).T
+        if not np.isfinite(incoming).all():
+            return  # training diverged
         preferred_digit = np.argmax(np.asarray(self.model.get_layer("output").kernel), axis=1)
-        directory = self.run_dir / "projector_fc1_weights"
-        write_embedding(directory, incoming, preferred_digit, name="fc1_weights")
+        write_embedding(
+            projector_dir(self.run_dir), incoming, preferred_digit, name="fc1_weights"
+        )
         write_tsne(
-            directory,
+            self.run_dir,
             incoming,
             preferred_digit,
             self.run_dir / "tsne_fc1_weights.png",
-            tag="fc1_weights/tsne",
+            tag=tsne_tag("fc1_weights"),
             seed=self.seed,
         )
 

@@ -100,7 +100,7 @@ class DecisionBoundaryCallback(keras.callbacks.Callback):
         """Initialises the callback.
 
         Args:
-            run_dir: The run directory; summaries go to its ``images`` sub-run.
+            run_dir: The run directory; the figures go to its root (Images tab).
             x: ``(n, 2)`` points drawn under the regions (the training set).
             y: Their labels.
             every_epochs: Write after every this many epochs; 0: about ten times
@@ -131,7 +131,7 @@ class DecisionBoundaryCallback(keras.callbacks.Callback):
             self.x, self.y, batch_size=len(self.x), verbose=0, return_dict=True
         )["loss"]
         write_decision_boundary(
-            self.run_dir / "images",
+            self.run_dir,
             self._predict,
             self.x,
             self.y,

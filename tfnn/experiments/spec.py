@@ -47,7 +47,7 @@ def carve_validation(
         return dataset, None
     if samples >= len(dataset.x_train):
         raise ConfigError(
-            f"--validation-samples {samples} is not allowed: must be smaller than the "
+            f"{{validation_samples}} {samples} is not allowed: must be smaller than the "
             f"{len(dataset.x_train)} training samples"
         )
     order = np.random.default_rng(seed).permutation(len(dataset.x_train))
@@ -59,12 +59,17 @@ def carve_validation(
 
 
 def run_experiment(
-    experiment: Experiment, config: TrainConfig, print_fn=print, resume_dir: Path | None = None
+    experiment: Experiment,
+    config: TrainConfig,
+    print_fn=print,
+    resume_dir: Path | None = None,
+    command: str | None = None,
 ) -> dict:
     """Loads data, makes a fresh run directory and trains; returns ``results.json``'s content.
 
     With ``resume_dir`` (a run that was interrupted), training continues there
-    from its last finished epoch instead.
+    from its last finished epoch instead. ``command`` is what started the run, for
+    the record (default: this process's command line).
     """
     dataset = experiment.load_data(config)
     dataset, validation = carve_validation(
@@ -91,6 +96,7 @@ def run_experiment(
                 else ()
             ),
             print_fn=print_fn,
+            command=command,
         )
     except Exception as error:
         reason = write_failure(error)
@@ -102,7 +108,7 @@ def run_experiment(
     mark_failed(run_dir, f"log write failed: {reason}")
     raise LogWriteError(
         f"cannot write the run's logs in {run_dir}: {reason}. The run stopped; free "
-        "space or choose another --logdir (other runs' directories are untouched)"
+        "space or choose another {logdir} (other runs' directories are untouched)"
     )
 
 

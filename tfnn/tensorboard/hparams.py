@@ -1,13 +1,71 @@
-"""A run's configuration as text and as HParams, so runs compare in one table."""
+"""HParams: each run's settings as a session, and the experiment that says which
+columns matter, so that runs compare in one table.
+
+Without an experiment config TensorBoard counts every scalar as a metric (a layer-
+statistics run gave 101 metric columns). tfnn declares its hyperparameters, with
+domains, and a short list of metrics read from the epoch curves: the last
+``epoch_accuracy``/``epoch_loss`` of the ``test``, ``validation`` and ``train`` sub-runs.
+TensorBoard uses the first experiment config it finds under a log root, so every
+tfnn run writes the same one, covering every experiment.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Mapping, Sequence
 
+import keras
 import tensorflow as tf
 from tensorboard.plugins.hparams import api as hp
 
-from tfnn.tensorboard.scalars import RunWriters
+from tfnn.configs.validation import ACTIVATIONS, INITIALIZERS, OPTIMIZERS
+from tfnn.tensorboard.scalars import TRAIN_RUN, epoch_tag
+from tfnn.tensorboard.writers import RunWriters, WritingCallback
+
+CONFIG_TEXT_TAG = "settings/config"
+MODEL_TEXT_TAG = "settings/model"
+EXPERIMENTS = ("digits", "moons", "mnist-dnn", "cnn", "cifar10", "softplus-net")
+
+# Every hyperparameter a tfnn run logs, in the order the table shows them.
+TFNN_HPARAMS: tuple[hp.HParam, ...] = (
+    hp.HParam("experiment", hp.Discrete(EXPERIMENTS)),
+    hp.HParam("hidden", hp.IntInterval(1, 4096)),
+    hp.HParam("arch"),
+    hp.HParam("activation", hp.Discrete(ACTIVATIONS)),
+    hp.HParam("optimizer", hp.Discrete(OPTIMIZERS)),
+    hp.HParam("learning_rate", hp.RealInterval(1e-5, 10.0)),
+    hp.HParam("batch_size", hp.IntInterval(1, 65536)),
+    hp.HParam("epochs", hp.IntInterval(1, 100_000)),
+    hp.HParam("steps", hp.IntInterval(1, 10_000_000)),
+    hp.HParam("l2", hp.RealInterval(0.0, 10.0)),
+    hp.HParam("dropout", hp.RealInterval(0.0, 0.95)),
+    hp.HParam("init", hp.Discrete(INITIALIZERS)),
+    hp.HParam("init_std", hp.RealInterval(0.0, 10.0)),
+    hp.HParam("bias_init", hp.RealInterval(-10.0, 10.0)),
+    hp.HParam("split", hp.Discrete(("stratified", "assignment"))),
+    hp.HParam("loss_reduction", hp.Discrete(("mean", "sum"))),
+    hp.HParam("train_samples", hp.IntInterval(1, 1_000_000)),
+    hp.HParam("validation_samples", hp.IntInterval(0, 1_000_000)),
+    hp.HParam("samples", hp.IntInterval(2, 1_000_000)),
+    hp.HParam("noise", hp.RealInterval(0.0, 10.0)),
+    hp.HParam("seed", hp.IntInterval(0, 2**31 - 1)),
+)
+
+
+def epoch_metric(run: str, metric: str) -> hp.Metric:
+    """The last value of ``epoch_<metric>`` in the session's ``run`` sub-run."""
+    return hp.Metric(epoch_tag(metric), group=run, display_name=f"{run} {metric}")
+
+
+def metrics_for(runs: Sequence[str], names: Sequence[str] = ("accuracy", "loss")) -> list:
+    """Accuracy and loss of each sub-run of ``runs``, in that order (the first one
+    colours the parallel coordinates)."""
+    return [epoch_metric(run, name) for run in runs for name in names]
+
+
+# What a `tfnn train` run is judged by: its test numbers first.
+TFNN_METRICS = tuple(metrics_for(("test", "validation", TRAIN_RUN)))
 
 
 def hparam_value(value):
@@ -19,23 +77,106 @@ def hparam_value(value):
     return str(value)
 
 
-def write_config(writers: RunWriters, config: dict, run_name: str) -> None:
-    """Writes ``config`` as a Markdown text summary and as an HParams session.
+def settings_markdown(values: Mapping) -> str:
+    """A two-column Markdown table of ``values`` (TensorBoard's Text tab renders it)."""
+    rows = [
+        f"| {name} | {json.dumps(value) if not isinstance(value, str) else value} |"
+        for name, value in values.items()
+    ]
+    return "\n".join(["| setting | value |", "| --- | --- |", *rows])
 
-    The session lives in the run's root; TensorBoard pairs it with the
-    ``train``/``test`` sub-runs' scalars and with the ``final_*`` scalars
-    written by :func:`write_final_metrics`.
+
+def model_summary(model: keras.Model) -> str:
+    """``model.summary()`` as plain text."""
+    lines: list[str] = []
+    model.summary(print_fn=lambda line, **_: lines.append(line))
+    return "\n".join(lines)
+
+
+class HParams(WritingCallback, keras.callbacks.Callback):
+    """When training starts (not when a run resumes): the run's HParams session, the
+    experiment config that declares which hyperparameters and metrics the table
+    shows, and the settings and the model's summary in the Text tab.
+
+    Args:
+        log_dir: The run's log directory (the session lives in its root).
+        values: Hyperparameter values (bool, int, float, str; tuples become text).
+        hparams: The declared hyperparameters (default: one per key of ``values``,
+            without a domain).
+        metrics: The declared metrics (default: accuracy and loss of the
+            ``validation`` and ``train`` sub-runs).
+        trial_id: The session's name in the table (default: the log directory's name).
+        settings: Everything to show in the Text tab (default: ``values``).
     """
+
+    def __init__(
+        self,
+        log_dir: str | os.PathLike | RunWriters,
+        values: Mapping,
+        hparams: Sequence[hp.HParam] | None = None,
+        metrics: Sequence[hp.Metric] | None = None,
+        trial_id: str | None = None,
+        settings: Mapping | None = None,
+    ):
+        super().__init__()
+        self.writers = RunWriters.of(log_dir)
+        self.values = {name: hparam_value(value) for name, value in values.items()}
+        self.hparams = list(hparams) if hparams is not None else [hp.HParam(n) for n in values]
+        self.metrics = (
+            list(metrics) if metrics is not None else metrics_for(("validation", TRAIN_RUN))
+        )
+        self.trial_id = trial_id or self.writers.log_dir.name
+        self.settings = dict(settings if settings is not None else values)
+        self._started = False
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        self._started = False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self._started:
+            return
+        self._started = True
+        if epoch > 0:
+            return  # resumed: the interrupted run wrote them
+        write_session(self.writers, self.values, self.hparams, self.metrics, self.trial_id)
+        with self.writers[""].as_default(step=0):
+            tf.summary.text(CONFIG_TEXT_TAG, settings_markdown(self.settings))
+            tf.summary.text(MODEL_TEXT_TAG, "```\n" + model_summary(self.model) + "\n```")
+        self.writers.flush()
+
+
+def write_session(
+    writers: RunWriters,
+    values: Mapping,
+    hparams: Sequence[hp.HParam],
+    metrics: Sequence[hp.Metric],
+    trial_id: str,
+) -> None:
+    """The experiment config and this session, in the root of ``writers``' log dir."""
+    declared = {param.name for param in hparams}
+    # A value without a declaration would be dropped from the table: declare it, bare.
+    hparams = [*hparams, *(hp.HParam(name) for name in values if name not in declared)]
     with writers[""].as_default(step=0):
-        text = "```json\n" + json.dumps(config, indent=2, sort_keys=True) + "\n```"
-        tf.summary.text("config", text)
-        hp.hparams({key: hparam_value(value) for key, value in config.items()}, trial_id=run_name)
+        hp.hparams_config(hparams=hparams, metrics=list(metrics))
+        hp.hparams({name: hparam_value(value) for name, value in values.items()}, trial_id=trial_id)
+    writers.flush()
+
+
+def write_config(writers: RunWriters, config: dict, run_name: str) -> None:
+    """The settings as a Markdown table and an HParams session (for runs outside
+    ``tfnn train``'s callbacks, e.g. the softplus net)."""
+    write_session(writers, config, TFNN_HPARAMS, TFNN_METRICS, run_name)
+    with writers[""].as_default(step=0):
+        tf.summary.text(CONFIG_TEXT_TAG, settings_markdown(config))
     writers.flush()
 
 
 def write_final_metrics(writers: RunWriters, metrics: dict[str, float], step: int) -> None:
-    """Final numbers (``final_test_accuracy`` ...) as root scalars for the HParams table."""
-    with writers[""].as_default(step=step):
-        for name, value in metrics.items():
-            tf.summary.scalar(f"final_{name}", float(value))
+    """Final numbers as ``epoch_*`` points of their sub-runs: ``test_accuracy`` becomes
+    ``test/epoch_accuracy`` at ``step``, where the HParams metrics read it."""
+    for name, value in metrics.items():
+        run, _, metric = name.partition("_")
+        with writers[run].as_default(step=step):
+            tf.summary.scalar(epoch_tag(metric), float(value))
     writers.flush()

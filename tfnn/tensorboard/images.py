@@ -21,10 +21,14 @@ from tensorboard.plugins.image import metadata as image_metadata
 from tfnn import plots
 from tfnn.errors import DataError, TfnnError
 from tfnn.files import replaced_whole
+from tfnn.tensorboard.writers import RunWriters, WritingCallback, writing_into
 
-CONFUSION_MATRIX_TAG = "test/confusion_matrix"
-MISCLASSIFIED_TAG = "test/misclassified"
-DECISION_BOUNDARY_TAG = "decision_boundary"
+# Every figure under one tag group: TensorBoard sorts groups by name and opens the
+# first ones, so the figures come first in the Images view.
+FIGURES_GROUP = "figures"
+CONFUSION_MATRIX_TAG = f"{FIGURES_GROUP}/confusion_matrix"
+MISCLASSIFIED_TAG = f"{FIGURES_GROUP}/misclassified"
+DECISION_BOUNDARY_TAG = f"{FIGURES_GROUP}/decision_boundary"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -53,7 +57,7 @@ def _image_summary(tag: str, png_bytes: bytes, step: int) -> None:
 
 
 def write_image(
-    logdir: str | os.PathLike,
+    logdir: str | os.PathLike | RunWriters,
     tag: str,
     png_bytes: bytes,
     step: int,
@@ -63,16 +67,13 @@ def write_image(
 
     Args:
         logdir: Run directory receiving the event file.
-        tag: Summary tag, e.g. ``test/confusion_matrix``.
+        tag: Summary tag, e.g. ``figures/confusion_matrix``.
         png_bytes: Encoded PNG.
         step: Summary step (usually the epoch).
         png_path: Where to save the PNG too; ``None`` skips the file.
     """
-    writer = tf.summary.create_file_writer(str(logdir))
-    with writer.as_default():
+    with writing_into(logdir):
         _image_summary(tag, png_bytes, step)
-    writer.flush()
-    writer.close()
     if png_path is not None:
         _save_png(png_bytes, png_path)
 
@@ -160,36 +161,37 @@ def write_decision_boundary(
 
     ``predict_fn`` gets a single ``(40000, 2)`` batch, so pass e.g.
     ``lambda g: model.predict(g, batch_size=8192, verbose=0)`` rather than the
-    default 32-sample batches. The PNG is saved as ``png_dir/<tag>.png`` (slashes
-    in the tag become underscores) unless ``png_dir`` is ``None``.
+    default 32-sample batches. The PNG is saved as ``png_dir/<name>.png`` (the tag's
+    last part) unless ``png_dir`` is ``None``.
     """
     figure = plots.decision_boundary_figure(predict_fn, x, y, title or tag)
     png = plots.figure_to_png(figure)
-    png_path = None if png_dir is None else Path(png_dir) / f"{tag.replace('/', '_')}.png"
+    png_path = None if png_dir is None else Path(png_dir) / f"{tag.split('/')[-1]}.png"
     write_image(logdir, tag, png, step, png_path)
 
 
-class ConfusionMatrixCallback(keras.callbacks.Callback):
-    """Writes the test-set confusion matrix (and misclassified images) every few epochs.
+class ClassifierFigures(WritingCallback, keras.callbacks.Callback):
+    """Writes the confusion matrix of held-out samples (and a grid of misclassified
+    images) every few epochs, into the run's root in the Images tab.
 
-    Summaries use step = epoch (0-based, like Keras' TensorBoard callback). The
-    PNGs in ``png_dir`` are overwritten each time, so the files left are those of
-    the last epoch trained; if that epoch is not a multiple of ``every_epochs`` it
-    is written at the end of training anyway.
+    Summaries use step = epochs trained (as the epoch curves). The PNGs in ``png_dir``
+    are overwritten each time, so the files left are those of the last epoch trained;
+    if that epoch is not a multiple of ``every_epochs`` it is written at the end of
+    training anyway.
 
     The predictions are made at the epoch's end; the figures are drawn on a thread
     of their own while training goes on (a drawing took ~0.13 s, two to three digits
     epochs) and written at a later epoch's end. Until then the epoch's predicted
-    labels wait in ``logdir/pending/``, so a run killed in between draws them when
-    it resumes.
+    labels wait in ``log_dir/figures-pending/``, so a run killed in between draws them
+    when it resumes.
     """
 
     def __init__(
         self,
-        logdir: str | os.PathLike,
+        log_dir: str | os.PathLike | RunWriters,
         x_test: np.ndarray,
         y_test: np.ndarray,
-        png_dir: str | os.PathLike | None,
+        png_dir: str | os.PathLike | None = None,
         every_epochs: int = 1,
         class_names: Sequence[str] | None = None,
         images: np.ndarray | None = None,
@@ -199,7 +201,7 @@ class ConfusionMatrixCallback(keras.callbacks.Callback):
         """Initialises the callback.
 
         Args:
-            logdir: Run directory for the image summaries (its own writer).
+            log_dir: The run's log directory (or its shared writers).
             x_test: Model inputs.
             y_test: True labels (ids or one-hot).
             png_dir: Where ``confusion_matrix.png``/``misclassified.png`` go; ``None`` skips.
@@ -213,8 +215,8 @@ class ConfusionMatrixCallback(keras.callbacks.Callback):
         super().__init__()
         if every_epochs < 1:
             raise ValueError(f"every_epochs must be >= 1, got {every_epochs}")
-        self.logdir = str(logdir)
-        self.pending_dir = Path(logdir) / "pending"
+        self.writers = RunWriters.of(log_dir)
+        self.pending_dir = self.writers.log_dir / "figures-pending"
         self.x_test = x_test
         self.y_test = plots.as_labels(y_test)
         self.png_dir = None if png_dir is None else Path(png_dir)
@@ -223,7 +225,6 @@ class ConfusionMatrixCallback(keras.callbacks.Callback):
         self.images = None if images is None else np.asarray(images)
         self.batch_size = batch_size
         self.max_images = max_images
-        self._writer: tf.summary.SummaryWriter | None = None
         self._inputs: tf.data.Dataset | None = None
         self._last_epoch: int | None = None
         self._last_requested: int | None = None
@@ -280,10 +281,10 @@ class ConfusionMatrixCallback(keras.callbacks.Callback):
         return self.pending_dir / f"epoch-{epoch:06d}.npy"
 
     def _write(self, epoch: int, pngs: dict[str, bytes]) -> None:
-        with self._writer.as_default():
+        with self.writers[""].as_default():
             for tag, png in pngs.items():
-                _image_summary(tag, png, epoch)
-        self._writer.flush()
+                _image_summary(tag, png, epoch + 1)
+        self.writers.flush()
         if self.png_dir is not None:
             for tag, png in pngs.items():
                 _save_png(png, self.png_dir / f"{tag.split('/')[-1]}.png")
@@ -318,8 +319,7 @@ class ConfusionMatrixCallback(keras.callbacks.Callback):
             self._write(epoch, self._draw(np.load(path)))
 
     def on_train_begin(self, logs=None) -> None:
-        if self._writer is None:
-            self._writer = tf.summary.create_file_writer(self.logdir)
+        super().on_train_begin(logs)
         # Set up before the first epoch, like the model's own tracing: a bad image
         # shape fails now rather than epochs into the run.
         self._make_plots()
@@ -341,8 +341,8 @@ class ConfusionMatrixCallback(keras.callbacks.Callback):
             if self._drawer is not None:
                 self._drawer.shutdown()
                 self._drawer = None
-            if self._writer is not None:
-                self._writer.close()
-                self._writer = None
             if self.pending_dir.is_dir() and not any(self.pending_dir.iterdir()):
                 self.pending_dir.rmdir()
+            if self.pending_dir.is_dir() and not any(self.pending_dir.iterdir()):
+                self.pending_dir.rmdir()
+            super().on_train_end(logs)

@@ -16,20 +16,25 @@ from pathlib import Path
 import keras
 import numpy as np
 import tensorflow as tf
+from google.protobuf import text_format
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 from tensorboard.plugins import projector
 
 from tfnn import plots
 from tfnn.errors import DataError, TfnnError
-from tfnn.tensorboard.images import write_image
+from tfnn.tensorboard.images import FIGURES_GROUP, write_image
+from tfnn.tensorboard.stats import ACTIVATION_SUFFIX
+from tfnn.tensorboard.writers import writing_into
 
-# Key of the variable in a checkpoint of ``tf.train.Checkpoint(embedding=var)``.
-EMBEDDING_KEY = "embedding/.ATTRIBUTES/VARIABLE_VALUE"
+# The sub-run holding a run's Projector data. Not the run's root: the Projector looks
+# for a checkpoint in a run and then in its parent, so one in the root would show up
+# again under every sub-run (train, test...).
+PROJECTOR_RUN = "projector"
 METADATA_FILE = "metadata.tsv"
 SPRITE_FILE = "sprite.png"
 CONFIG_FILE = "projector_config.pbtxt"
-TSNE_TAG = "embedding/tsne"
+TSNE_TAG = f"{FIGURES_GROUP}/tsne"
 # Dimensions kept by PCA before t-SNE: the usual trade-off between speed and
 # keeping the neighbourhood structure t-SNE works on.
 PCA_DIMS = 50
@@ -86,6 +91,32 @@ def make_sprite(images: np.ndarray) -> np.ndarray:
     return grid.reshape(side * height, side * width, channels)
 
 
+def embedding_key(name: str) -> str:
+    """The checkpoint key of embedding ``name`` (``tf.train.Checkpoint(**{name: var})``)."""
+    return f"{name}/.ATTRIBUTES/VARIABLE_VALUE"
+
+
+def _file_name(name: str) -> str:
+    # ``name`` labels files and checkpoint keys; keep it from making subdirectories.
+    return re.sub(r"[^\w.-]", "_", name)
+
+
+def _saved_embeddings(logdir: Path) -> dict[str, np.ndarray]:
+    """The embeddings already in ``logdir``'s checkpoint, by name."""
+    if not (logdir / "checkpoint").exists():
+        return {}
+    reader = tf.train.load_checkpoint(str(logdir))
+    suffix = embedding_key("")
+    return {
+        key.removesuffix(suffix): reader.get_tensor(key)
+        for key in reader.get_variable_to_shape_map()
+        # The checkpoint's own counter is stored beside the embeddings.
+        if key.endswith(suffix)
+        and "/" not in key.removesuffix(suffix)
+        and key != embedding_key("save_counter")
+    }
+
+
 def write_embedding(
     logdir: str | os.PathLike,
     embeddings: np.ndarray,
@@ -94,20 +125,22 @@ def write_embedding(
     name: str = "fc1",
     class_names: Sequence[str] | None = None,
 ) -> Path:
-    """Writes ``embeddings`` so TensorBoard's Projector shows them for this run.
+    """Adds ``embeddings`` to the Projector of the run in ``logdir`` (one run can hold
+    several: a layer's activations, a layer's weights...).
 
-    Writes into ``logdir``: a checkpoint with the ``(K, D)`` variable (key
-    :data:`EMBEDDING_KEY`), ``metadata.tsv``, ``sprite.png`` when ``images`` is
-    given, ``projector_config.pbtxt``, and a one-line text summary: the
-    Projector only looks in directories TensorBoard lists as runs, and a
-    directory is a run only if it holds an event file.
+    Writes into ``logdir``: one checkpoint holding every embedding written there (the
+    Projector reads one per run), ``projector_config.pbtxt`` listing them, and, in
+    ``logdir/<name>/``, ``metadata.tsv`` and ``sprite.png`` when ``images`` is given.
+    The Projector only looks in directories TensorBoard lists as runs, so a one-line
+    text summary makes ``logdir`` one.
 
     Args:
-        logdir: Directory for the files; one embedding per directory.
+        logdir: Where the Projector's files go: a run's ``projector`` sub-run
+            (:func:`projector_dir`) in tfnn's runs.
         embeddings: ``(K, D)`` activations, e.g. of the layer ``name``.
         labels: ``K`` class labels (ids or one-hot), the metadata column ``label``.
         images: ``K`` images for the sprite, grey or RGB; ``None`` for no sprite.
-        name: Layer the activations come from; names the variable and files.
+        name: What the points are (a layer's name); names the tensor in the Projector.
         class_names: Adds a ``name`` metadata column with the class names.
 
     Returns:
@@ -122,23 +155,13 @@ def write_embedding(
     if images is not None and len(images) != len(embeddings):
         raise DataError(f"{len(embeddings)} embeddings but {len(images)} sprite images")
     logdir = Path(logdir)
+    key = _file_name(name)
+    files = logdir / key
     try:
-        logdir.mkdir(parents=True, exist_ok=True)
+        files.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise TfnnError(f"cannot create {logdir}: {error.strerror or error}") from error
-
-    checkpoint = tf.train.Checkpoint(embedding=tf.Variable(embeddings))
-    # ``name`` only labels files; keep it from creating subdirectories.
-    prefix = re.sub(r"[^\w.-]", "_", name)
-    checkpoint.save(str(logdir / f"{prefix}.ckpt"))
-    _write_metadata(logdir / METADATA_FILE, labels, class_names)
-
-    config = projector.ProjectorConfig()
-    info = config.embeddings.add()
-    info.tensor_name = EMBEDDING_KEY
-    # Relative paths: the Projector resolves them against the config's directory,
-    # so the run can be moved or copied.
-    info.metadata_path = METADATA_FILE
+        raise TfnnError(f"cannot create {files}: {error.strerror or error}") from error
+    sprite = None
     if images is not None:
         sprite = make_sprite(images)
         if max(sprite.shape[:2]) > MAX_SPRITE_SIDE:
@@ -146,22 +169,42 @@ def write_embedding(
                 f"sprite would be {sprite.shape[1]}x{sprite.shape[0]} px; the Projector "
                 f"allows {MAX_SPRITE_SIDE}: pass fewer or smaller images"
             )
-        (logdir / SPRITE_FILE).write_bytes(tf.io.encode_png(sprite).numpy())
-        info.sprite.image_path = SPRITE_FILE
+
+    every = {**_saved_embeddings(logdir), key: embeddings}
+    checkpoint = tf.train.Checkpoint(**{k: tf.Variable(v) for k, v in every.items()})
+    # The Projector finds the run's latest checkpoint through the `checkpoint` file.
+    tf.train.CheckpointManager(
+        checkpoint, str(logdir), max_to_keep=1, checkpoint_name="embeddings"
+    ).save()
+    _write_metadata(files / METADATA_FILE, labels, class_names)
+
+    config = projector.ProjectorConfig()
+    config_path = logdir / CONFIG_FILE
+    if config_path.exists():
+        text_format.Parse(config_path.read_text(), config)
+    kept = [info for info in config.embeddings if info.tensor_name != embedding_key(key)]
+    del config.embeddings[:]
+    config.embeddings.extend(kept)
+    info = config.embeddings.add()
+    info.tensor_name = embedding_key(key)
+    # Relative paths: the Projector resolves them against the config's directory,
+    # so the run can be moved or copied.
+    info.metadata_path = f"{key}/{METADATA_FILE}"
+    if sprite is not None:
+        (files / SPRITE_FILE).write_bytes(tf.io.encode_png(sprite).numpy())
+        info.sprite.image_path = f"{key}/{SPRITE_FILE}"
         height, width = np.asarray(images).shape[1:3]
         info.sprite.single_image_dim.extend([width, height])  # width first, per the proto
     projector.visualize_embeddings(str(logdir), config)
 
-    writer = tf.summary.create_file_writer(str(logdir))
-    with writer.as_default():
+    with writing_into(logdir):
         tf.summary.text(
-            "projector/info",
+            f"projector/{key}",
             f"`{name}`: {embeddings.shape[0]} points x {embeddings.shape[1]} dims "
             "(see the Projector tab)",
             step=0,
         )
-    writer.close()
-    return logdir / CONFIG_FILE
+    return config_path
 
 
 def _effective_perplexity(perplexity: float, n: int) -> float:
@@ -222,6 +265,13 @@ def write_tsne(
     return points
 
 
+def layer_activations(model: keras.Model, layer_name: str, x: np.ndarray) -> np.ndarray:
+    """``(K, D)``: the outputs of ``layer_name`` on ``x``, flattened per sample."""
+    extractor = keras.Model(model.inputs, model.get_layer(layer_name).output)
+    activations = np.asarray(extractor.predict(x, batch_size=1024, verbose=0))
+    return activations.reshape(len(x), -1)
+
+
 def write_layer_embedding(
     model: keras.Model,
     layer_name: str,
@@ -230,19 +280,95 @@ def write_layer_embedding(
     run_dir: str | os.PathLike,
     images: np.ndarray | None = None,
     seed: int = 0,
+    tsne: bool = True,
+    class_names: Sequence[str] | None = None,
 ) -> np.ndarray:
-    """Activations of ``layer_name`` on ``x`` to the Projector and a static t-SNE plot.
-
-    Writes ``run_dir/projector/`` (checkpoint, metadata, sprite, config, t-SNE
-    image summary) and ``run_dir/tsne.png``.
+    """Activations of ``layer_name`` on ``x`` to the Projector (sub-run ``projector``)
+    and, with ``tsne``, a static t-SNE plot (an image in the run's root and
+    ``run_dir/tsne.png``). A ``<layer>_act`` Activation layer is named ``<layer>``.
 
     Returns:
         The ``(K, D)`` activations.
     """
-    extractor = keras.Model(model.inputs, model.get_layer(layer_name).output)
-    activations = np.asarray(extractor.predict(x, batch_size=1024, verbose=0))
-    activations = activations.reshape(len(x), -1)
-    projector_dir = Path(run_dir) / "projector"
-    write_embedding(projector_dir, activations, labels, images=images, name=layer_name)
-    write_tsne(projector_dir, activations, labels, Path(run_dir) / "tsne.png", seed=seed)
+    activations = layer_activations(model, layer_name, x)
+    name = layer_name.removesuffix(ACTIVATION_SUFFIX)
+    write_embedding(
+        projector_dir(run_dir), activations, labels, images, name, class_names=class_names
+    )
+    if tsne:
+        write_tsne(
+            run_dir,
+            activations,
+            labels,
+            Path(run_dir) / "tsne.png",
+            tag=tsne_tag(name),
+            seed=seed,
+            class_names=class_names,
+        )
     return activations
+
+
+def projector_dir(run_dir: str | os.PathLike) -> Path:
+    """Where a run's Projector files go: its ``projector`` sub-run."""
+    return Path(run_dir) / PROJECTOR_RUN
+
+
+def tsne_tag(name: str) -> str:
+    """The image tag of the t-SNE plot of embedding ``name``."""
+    return f"{TSNE_TAG}_{_file_name(name)}"
+
+
+class Projector(keras.callbacks.Callback):
+    """At the end of training: the activations of one layer on held-out samples go to
+    TensorBoard's Projector (with their labels, and their images as a sprite), and, with
+    ``tsne``, a t-SNE scatter plot goes to the Images tab (tens of seconds for thousands
+    of points, so it is off by default).
+
+    Functional and Sequential models (the layer's output must be reachable from the
+    model's inputs).
+
+    Args:
+        log_dir: The run's log directory.
+        layer: The layer's name.
+        data: ``(x, y)``: the samples and their class labels.
+        images: Displayable versions of ``x`` for the sprite (e.g. ``(K, 28, 28)``).
+        class_names: Names of the classes, for the metadata and the plot's legend.
+        tsne: Also draw the t-SNE plot.
+        seed: Seeds the t-SNE.
+    """
+
+    def __init__(
+        self,
+        log_dir: str | os.PathLike,
+        layer: str,
+        data: tuple[np.ndarray, np.ndarray],
+        images: np.ndarray | None = None,
+        class_names: Sequence[str] | None = None,
+        tsne: bool = False,
+        seed: int = 0,
+    ):
+        super().__init__()
+        self.log_dir = Path(log_dir)
+        self.layer = layer
+        self.x, self.y = data
+        self.images = images
+        self.class_names = class_names
+        self.tsne = tsne
+        self.seed = seed
+
+    def on_train_end(self, logs=None):
+        if self.model.stop_training and not all(
+            np.isfinite(keras.ops.convert_to_numpy(v)).all() for v in self.model.weights
+        ):
+            return  # training diverged: there is nothing to project
+        write_layer_embedding(
+            self.model,
+            self.layer,
+            self.x,
+            self.y,
+            self.log_dir,
+            images=self.images,
+            seed=self.seed,
+            tsne=self.tsne,
+            class_names=self.class_names,
+        )

@@ -1,26 +1,38 @@
-"""Statistics of every layer every N steps: weights, biases, net inputs, activations, pools.
+"""Per-layer statistics every N steps: weights, biases, their gradients, net inputs,
+activations and pooled outputs.
 
-Activations come from one forward pass of a small fixed probe batch through a
-model that shares the trained layers (no copy, no re-run of the training
-batch), so the cost is one small inference every N steps.
+Histograms plus min/max/mean/std (the COMP 576 assignment's list), the L2 norm of each
+kernel and of each gradient. Gradients and activations come from one pass of a small
+fixed probe batch (no re-run of the training batch): the gradient of the compiled loss
+on the probe, and the outputs of a model that shares the trained layers.
 """
 
 from __future__ import annotations
 
+import os
+
 import keras
 import numpy as np
 import tensorflow as tf
-from tensorboard.plugins.histogram import metadata as histogram_metadata
 
-from tfnn.tensorboard.scalars import StepCounter
+from tfnn.tensorboard.histograms import write_norm_statistics, write_tensor_statistics
+from tfnn.tensorboard.scalars import TRAIN_RUN, global_step
+from tfnn.tensorboard.writers import RunWriters, WritingCallback
 
 ACTIVATION_SUFFIX = "_act"
 POOLING_TYPES = (
     keras.layers.MaxPooling1D,
     keras.layers.MaxPooling2D,
+    keras.layers.MaxPooling3D,
     keras.layers.AveragePooling1D,
     keras.layers.AveragePooling2D,
+    keras.layers.AveragePooling3D,
 )
+# The tag group of every statistic: it sorts after the loss, accuracy and learning-rate
+# curves, which TensorBoard then shows first (it orders groups by name).
+STATISTICS_GROUP = "statistics"
+# Keras' variable names, as a person reads them.
+VARIABLE_KINDS = {"kernel": "weights", "bias": "biases"}
 
 
 def _is_linear(layer: keras.layers.Layer) -> bool:
@@ -29,146 +41,145 @@ def _is_linear(layer: keras.layers.Layer) -> bool:
 
 
 def monitored_outputs(model: keras.Model) -> list[tuple[str, keras.KerasTensor]]:
-    """(tag, symbolic output) for each net input, activation and pooled output.
+    """(tag, symbolic output) of each net input, activation and pooled output, for models
+    whose layers expose their outputs (Functional and Sequential; none for subclassed).
 
-    Layers with a kernel give ``<layer>/net_inputs`` (or ``/activations`` when the
+    Layers with a kernel give ``<layer>/net_inputs`` (``/activations`` when the
     activation is fused into the layer); ``<layer>_act`` Activation layers give
     ``<layer>/activations``; pooling layers give ``<layer>/outputs``.
     """
     outputs = []
     for layer in model.layers:
+        try:
+            output = layer.output
+        except (AttributeError, ValueError):  # never called, or called more than once
+            continue
         if isinstance(layer, keras.layers.Activation):
-            base = layer.name.removesuffix(ACTIVATION_SUFFIX)
-            outputs.append((f"{base}/activations", layer.output))
+            outputs.append((f"{layer.name.removesuffix(ACTIVATION_SUFFIX)}/activations", output))
         elif isinstance(layer, POOLING_TYPES):
-            outputs.append((f"{layer.name}/outputs", layer.output))
-        elif hasattr(layer, "kernel"):
+            outputs.append((f"{layer.name}/outputs", output))
+        elif getattr(layer, "kernel", None) is not None:
             kind = "net_inputs" if _is_linear(layer) else "activations"
-            outputs.append((f"{layer.name}/{kind}", layer.output))
+            outputs.append((f"{layer.name}/{kind}", output))
     return outputs
 
 
-def monitored_variables(model: keras.Model) -> list[tuple[str, keras.Variable]]:
-    """(tag, variable) for each layer's kernel and bias."""
-    variables = []
-    for layer in model.layers:
-        if getattr(layer, "kernel", None) is not None:
-            variables.append((f"{layer.name}/weights", layer.kernel))
-        if getattr(layer, "bias", None) is not None:
-            variables.append((f"{layer.name}/biases", layer.bias))
-    return variables
+def variable_tag(model: keras.Model, variable: keras.Variable) -> str:
+    """``<layer>/weights`` for ``<layer>/kernel`` (``/biases`` for a bias; other
+    variables keep their name), without the model's own name in front."""
+    parts = variable.path.split("/")
+    if len(parts) > 2 and parts[0] == model.name:
+        parts = parts[1:]
+    parts[-1] = VARIABLE_KINDS.get(parts[-1], parts[-1])
+    return "/".join(parts)
 
 
-# TensorBoard's default bucket count (tf.summary.histogram's).
-HISTOGRAM_BUCKETS = 30
-# A histogram sees an evenly strided sample of larger tensors (a conv layer's activations
-# on 256 probe images are 6.4M values: ~25 ms to bucket them all); min/max/mean/std see
-# every value.
-HISTOGRAM_SAMPLE = 1 << 20
-_HISTOGRAM_METADATA = histogram_metadata.create_summary_metadata(
-    display_name=None, description=None
-)
+def _probe_activations_model(model: keras.Model, outputs) -> keras.Model | None:
+    if not outputs:
+        return None
+    try:
+        return keras.Model(model.inputs, [output for _, output in outputs])
+    except (AttributeError, ValueError, TypeError):
+        return None
 
 
-def histogram_buckets(values: tf.Tensor, bucket_count: int = HISTOGRAM_BUCKETS) -> tf.Tensor:
-    """``[bucket_count, 3]`` rows ``[left edge, right edge, count]`` of flat ``values``: the
-    buckets ``tf.summary.histogram`` writes, counted in one pass.
-
-    ``tf.summary.histogram`` one-hot encodes every value into its bucket (30 floats per
-    value): ~8 ms for one kernel of the MNIST dense net, gigabytes on a conv layer's
-    activations.
-    """
-    values = tf.cast(values, tf.float64)
-    low, high = tf.reduce_min(values), tf.reduce_max(values)
-
-    def spread():
-        counts = tf.histogram_fixed_width(values, tf.stack([low, high]), nbins=bucket_count)
-        edges = tf.concat([tf.linspace(low, high, bucket_count + 1)[:-1], [high]], 0)
-        return tf.stack([edges[:-1], edges[1:], tf.cast(counts, tf.float64)], axis=1)
-
-    def single_value():
-        # As TensorBoard's: every edge at the value, every count in the last bucket.
-        size = tf.cast(tf.size(values), tf.float64)
-        counts = tf.one_hot(bucket_count - 1, bucket_count, on_value=size, dtype=tf.float64)
-        edges = tf.fill([bucket_count], high)
-        return tf.stack([edges, edges, counts], axis=1)
-
-    return tf.cond(high > low, spread, single_value)
-
-
-def write_tensor_statistics(tag: str, values: tf.Tensor, step) -> None:
-    """Histogram ``tag`` plus scalars ``tag/min``, ``/max``, ``/mean``, ``/std``."""
-    values = tf.cast(tf.reshape(values, [-1]), tf.float32)
-    stride = max(1, values.shape[0] // HISTOGRAM_SAMPLE)
-    tf.summary.write(
-        tag, histogram_buckets(values[::stride]), step=step, metadata=_HISTOGRAM_METADATA
-    )
-    tf.summary.scalar(f"{tag}/min", tf.reduce_min(values), step=step)
-    tf.summary.scalar(f"{tag}/max", tf.reduce_max(values), step=step)
-    tf.summary.scalar(f"{tag}/mean", tf.reduce_mean(values), step=step)
-    tf.summary.scalar(f"{tag}/std", tf.math.reduce_std(values), step=step)
-
-
-class LayerStatistics(keras.callbacks.Callback):
+class LayerStatistics(WritingCallback, keras.callbacks.Callback):
     """Writes per-layer statistics at step 0 and whenever a multiple of N steps passes.
 
+    Any compiled Keras model: weights and biases always; with a ``probe`` of labelled
+    samples, the gradients of the compiled loss on it; with probe inputs and a model
+    whose layers expose their outputs (Functional, Sequential), net inputs and
+    activations too. Steps are the optimizer's iterations.
+
     Args:
-        writer: Summary writer (the run's ``train`` sub-run).
-        probe_inputs: A small fixed batch of training inputs (e.g. 256 samples).
+        log_dir: The run's log directory (or its shared writers); statistics go to its
+            ``train`` sub-run.
+        probe: A small fixed batch of training samples, ``x`` or ``(x, y)`` (e.g. 256);
+            None: weights and biases only.
         every_steps: N.
-        steps_per_epoch: Training steps in one epoch.
-        initial_epoch: Epoch training starts from (non-zero when resuming).
     """
 
     def __init__(
         self,
-        writer: tf.summary.SummaryWriter,
-        probe_inputs: np.ndarray,
-        every_steps: int,
-        steps_per_epoch: int,
-        initial_epoch: int = 0,
+        log_dir: str | os.PathLike | RunWriters,
+        probe: np.ndarray | tuple[np.ndarray, np.ndarray] | None = None,
+        every_steps: int = 100,
     ):
         super().__init__()
-        self.writer = writer
-        self.probe_inputs = tf.constant(probe_inputs)
-        self.counter = StepCounter(every_steps, steps_per_epoch, initial_epoch)
+        self.writers = RunWriters.of(log_dir)
+        if isinstance(probe, (tuple, list)):
+            self.probe_x, self.probe_y = (tf.constant(part) for part in probe)
+        else:
+            self.probe_x = None if probe is None else tf.constant(probe)
+            self.probe_y = None
+        self.every_steps = every_steps
         self._write = None
+        self._last_logged: int | None = None
 
     def _build_writer_function(self):
-        tagged_outputs = monitored_outputs(self.model)
-        tagged_variables = monitored_variables(self.model)
-        probe_model = keras.Model(self.model.inputs, [output for _, output in tagged_outputs])
+        model = self.model
+        writer = self.writers[TRAIN_RUN]
+        variables = [
+            (f"{STATISTICS_GROUP}/{variable_tag(model, v)}", v) for v in model.trainable_variables
+        ]
+        outputs = [
+            (f"{STATISTICS_GROUP}/{tag}", output)
+            for tag, output in (monitored_outputs(model) if self.probe_x is not None else [])
+        ]
+        activations_model = _probe_activations_model(model, outputs)
+        with_gradients = self.probe_y is not None
 
         @tf.function
         def write(step):
-            activations = probe_model(self.probe_inputs, training=False)
-            if not isinstance(activations, (list, tuple)):
-                activations = [activations]
-            with self.writer.as_default():
-                for tag, variable in tagged_variables:
+            with writer.as_default():
+                for tag, variable in variables:
                     write_tensor_statistics(tag, variable.value, step)
-                for (tag, _), values in zip(tagged_outputs, activations, strict=True):
-                    write_tensor_statistics(tag, values, step)
+                    if tag.endswith("/weights"):
+                        tf.summary.scalar(f"{tag}/norm", tf.norm(variable.value), step=step)
+                if with_gradients:
+                    with tf.GradientTape() as tape:
+                        predicted = model(self.probe_x, training=False)
+                        loss = model.compute_loss(
+                            x=self.probe_x, y=self.probe_y, y_pred=predicted, training=True
+                        )
+                    gradients = tape.gradient(loss, [v for _, v in variables])
+                    for (tag, _), gradient in zip(variables, gradients, strict=True):
+                        if gradient is not None:
+                            write_norm_statistics(f"{tag}_gradient", gradient, step)
+                if activations_model is not None:
+                    values = activations_model(self.probe_x, training=False)
+                    if not isinstance(values, (list, tuple)):
+                        values = [values]
+                    for (tag, _), value in zip(outputs, values, strict=True):
+                        write_tensor_statistics(tag, value, step)
             return step
 
         return write
 
     def write(self, step: int) -> None:
+        """Writes every statistic for training step ``step``."""
         if self._write is None:
             self._write = self._build_writer_function()
         self._write(tf.constant(step, dtype=tf.int64))
-        self.counter.last_logged_step = step
+        self._last_logged = step
 
     def on_epoch_begin(self, epoch, logs=None):
-        first_epoch = epoch == 0 and self.counter.last_logged_step == 0
-        self.counter.begin_epoch(epoch)
-        if first_epoch:
-            self.write(0)
+        if self._last_logged is None:
+            # Here, not at train begin: a backup callback may restore the iterations later.
+            self._last_logged = global_step(self.model)
+            if self._last_logged == 0:
+                self.write(0)
 
     def on_train_batch_end(self, batch, logs=None):
-        step = self.counter.global_step(batch)
-        if self.counter.crossed_boundary(step):
+        if self.every_steps <= 0:
+            return
+        step = global_step(self.model)
+        if step // self.every_steps > self._last_logged // self.every_steps:
             self.write(step)
 
-    def on_train_end(self, logs=None):
-        self.writer.flush()
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        self._last_logged = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.writers.flush()

@@ -1,4 +1,4 @@
-"""Small training callbacks: epoch timing, progress lines, NaN detection."""
+"""Small training callbacks: epoch timing, progress lines, NaN and Ctrl-C stops."""
 
 from __future__ import annotations
 
@@ -52,25 +52,6 @@ class ProgressPrinter(keras.callbacks.Callback):
         if self.timer.epoch_times:
             parts.append(f"{self.timer.epoch_times[-1]:.2f}s")
         self.print_fn("  ".join(parts), flush=True)
-
-
-class ResultsProgress(keras.callbacks.Callback):
-    """Rewrites ``results.json`` after each epoch, so a killed run shows how far it got."""
-
-    def __init__(self, run_dir, results: dict, timer: EpochTimer):
-        super().__init__()
-        self.run_dir = run_dir
-        self.results = results
-        self.timer = timer
-
-    def on_epoch_end(self, epoch, logs=None):
-        from tfnn.results import write_results
-
-        self.results.update(
-            epochs_completed=epoch + 1,
-            epoch_times_s=[round(t, 4) for t in self.timer.epoch_times],
-        )
-        write_results(self.run_dir, self.results)
 
 
 class StopOnNaN(keras.callbacks.TerminateOnNaN):

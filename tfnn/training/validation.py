@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -21,12 +23,20 @@ class EpochValidation(keras.callbacks.Callback):
         x: Inputs.
         y: Labels.
         batch_size: Samples per ``test_step``, as the batches of the dataset it replaces.
+        epochs: The (1-based) epochs after which to score; None: every epoch.
     """
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int):
+    def __init__(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        batch_size: int,
+        epochs: Collection[int] | None = None,
+    ):
         super().__init__()
         self.x, self.y = tf.constant(x), tf.constant(y)
         self.batch_size = batch_size
+        self.epochs = None if epochs is None else frozenset(epochs)
         self._score = None
 
     def _make_score(self):
@@ -41,7 +51,7 @@ class EpochValidation(keras.callbacks.Callback):
         return score
 
     def on_epoch_end(self, epoch, logs=None):
-        if logs is None:
+        if logs is None or (self.epochs is not None and epoch + 1 not in self.epochs):
             return
         if self._score is None:
             self._score = self._make_score()

@@ -1,4 +1,4 @@
-"""The multi-worker training loop: tfnn's own distributed step around the same model.
+"""The multi-worker fit: tfnn's own distributed step around the same model and callbacks.
 
 Keras 3's ``model.fit`` fails under ``MultiWorkerMirroredStrategy`` (it cannot
 convert a ``PerReplica`` value; keras-team/keras#20585), so multi-worker runs
@@ -27,7 +27,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfnn.tensorboard.graph_logger import GraphLogger
+from tfnn.tensorboard.graph import GraphLogger
 from tfnn.training.streams import make_training_stream
 
 SUM = tf.distribute.ReduceOp.SUM
@@ -215,6 +215,8 @@ def fit_distributed(
     def refresh_local_model() -> None:
         if local_model is not model:
             local_model.set_weights(model.get_weights())
+            # The callbacks count steps by the optimizer's iterations.
+            local_model.optimizer.iterations.assign(model.optimizer.iterations.value)
 
     refresh_local_model()
     view_callbacks.on_train_begin()

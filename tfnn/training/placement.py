@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from tfnn.configs.common import TrainConfig
 from tfnn.distribute.cluster import read_tf_config
+from tfnn.training.compile import compile_model
 
 MIXED_POLICY = "mixed_float16"
 
@@ -114,3 +115,56 @@ def print_setup(strategy: tf.distribute.Strategy, config: TrainConfig, print_fn:
     note = cpu_note(config)
     if note:
         print_fn(note, flush=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class Placement:
+    """Where a run trains: its ``tf.distribute`` strategy and this process's part in it.
+
+    Attributes:
+        strategy: The strategy the model is built and compiled in.
+        config: The run's config (strategy name, precision, batch per replica).
+    """
+
+    strategy: tf.distribute.Strategy
+    config: TrainConfig
+
+    @classmethod
+    def for_config(cls, config: TrainConfig) -> Placement:
+        """The placement ``config.strategy`` asks for (call before any other op)."""
+        return cls(make_strategy(config), config)
+
+    @property
+    def multiworker(self) -> bool:
+        return is_multiworker(self.strategy)
+
+    @property
+    def chief(self) -> bool:
+        """Whether this process writes logs, checkpoints and results."""
+        return is_chief(self.strategy)
+
+    @property
+    def replicas(self) -> int:
+        return self.strategy.num_replicas_in_sync
+
+    @property
+    def global_batch_size(self) -> int:
+        """Samples per step: the config's batch size on every replica."""
+        return self.config.batch_size * self.replicas
+
+    def compile(self, build_model: Callable[[], keras.Model], steps_per_epoch: int) -> keras.Model:
+        """``build_model()`` built and compiled in the strategy's scope and precision."""
+        with self.strategy.scope(), precision_policy(self.config):
+            model = build_model()
+            return compile_model(model, fit_settings(self.config, self.strategy), steps_per_epoch)
+
+    def local_model(
+        self, build_model: Callable[[], keras.Model], steps_per_epoch: int
+    ) -> Callable[[], keras.Model]:
+        """A factory of plain (undistributed) copies, for the chief's callbacks."""
+
+        def make() -> keras.Model:
+            with precision_policy(self.config):
+                return compile_model(build_model(), self.config, steps_per_epoch)
+
+        return make
