@@ -95,7 +95,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         config_class, presets, _ = EXPERIMENTS[args.experiment]
         resume_dir = None
         if args.resume:
-            from tfnn.resume import config_to_resume
+            from tfnn.commands.resume import config_to_resume
 
             config, resume_dir = config_to_resume(args, config_class)
         else:

@@ -56,7 +56,7 @@ def training_command(argv: list[str]) -> list[str]:
     args = build_parser().parse_args(argv)  # bad flags: one line, exit code 2
     config_class, presets, _ = EXPERIMENTS[args.experiment]
     if args.resume:
-        from tfnn.resume import config_to_resume
+        from tfnn.commands.resume import config_to_resume
 
         config, _ = config_to_resume(args, config_class)
         if config.strategy != "multiworker":
