@@ -1,8 +1,15 @@
 """tfnn: classic neural-network assignments as reproducible TensorFlow/Keras experiments.
 
-Importing ``tfnn`` is cheap: TensorFlow loads only when an experiment runs.
+- ``tfnn.train("digits", epochs=5)``: one experiment's run, as ``tfnn train digits``.
+- ``tfnn.tensorboard.callbacks("logs/mine")``: tfnn's TensorBoard view for any Keras model.
+
+Importing ``tfnn`` is cheap: TensorFlow loads only when an experiment runs or
+``tfnn.tensorboard`` is first used.
 """
 
+import importlib
+
+from tfnn.api import experiment_config, train
 from tfnn.configs import DIGITS_PRESETS, DigitsConfig, TrainConfig
 from tfnn.errors import ConfigError, DataError, TfnnError, TrainingDiverged
 
@@ -17,4 +24,14 @@ __all__ = [
     "TrainConfig",
     "TrainingDiverged",
     "__version__",
+    "experiment_config",
+    "tensorboard",
+    "train",
 ]
+
+
+def __getattr__(name: str):
+    # Loaded on first use: `import tfnn` stays TensorFlow-free.
+    if name == "tensorboard":
+        return importlib.import_module("tfnn.tensorboard")
+    raise AttributeError(f"module 'tfnn' has no attribute {name!r}")

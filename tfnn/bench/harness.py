@@ -22,11 +22,14 @@ FULL_PLAN = {
     "digits": (("tfnn", "tfnn-no-images", "keras-defaults", "keras-same-settings"), 9, 0),
     "mnist-dense": (("tfnn", "tfnn-no-images", "keras-defaults", "keras-same-settings"), 11, 0),
     "cnn": (("tfnn", "keras-same-settings"), 3, 0),
+    # A user's own model: tfnn.tensorboard.callbacks vs plain fit vs Keras' TensorBoard.
+    "callbacks": (("tfnn", "plain-fit", "keras-tensorboard"), 5, 0),
 }
 QUICK_PLAN = {
     "digits": (("tfnn", "keras-defaults", "keras-same-settings"), 4, 0),
     "mnist-dense": (("tfnn", "keras-defaults", "keras-same-settings"), 3, 20000),
     "cnn": (("tfnn", "keras-same-settings"), 3, 2000),
+    "callbacks": (("tfnn", "plain-fit", "keras-tensorboard"), 3, 20000),
 }
 
 

@@ -1,0 +1,83 @@
+"""``tfnn.train`` and ``tfnn.tune``: the command line's experiments as Python calls."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable
+
+from tfnn.errors import ConfigError
+from tfnn.experiments.registry import EXPERIMENTS, load_experiment
+from tfnn.quiet import import_tensorflow_quietly
+
+
+def _call_text(function: str, experiment: str, values: dict) -> str:
+    """What started the run, for ``results.json``: the call, not a kernel's argv."""
+    arguments = [repr(experiment), *(f"{name}={value!r}" for name, value in values.items())]
+    return f"{function}({', '.join(arguments)})"
+
+
+def experiment_config(experiment: str, preset: str | None = None, **overrides):
+    """The frozen config ``tfnn train EXPERIMENT [--preset P] --field value ...`` would use.
+
+    Raises:
+        ConfigError: Unknown experiment, preset or field, or a value out of range
+            (the message names the field).
+    """
+    if experiment not in EXPERIMENTS:
+        raise ConfigError(
+            f"{{experiment}} {experiment!r} is not allowed: choose one of "
+            + ", ".join(sorted(EXPERIMENTS))
+        )
+    config_class, presets, _ = EXPERIMENTS[experiment]
+    if preset is not None and preset not in presets:
+        raise ConfigError(
+            f"{{preset}} {preset!r} is not allowed for {experiment}: choose one of "
+            + (", ".join(sorted(presets)) or "(none)")
+        )
+    fields = {field.name for field in dataclasses.fields(config_class)}
+    unknown = sorted(set(overrides) - fields)
+    if unknown:
+        raise ConfigError(
+            f"{experiment} has no setting {', '.join(unknown)}: its settings are "
+            + ", ".join(sorted(fields - {"experiment"}))
+        )
+    return config_class(**{**(presets[preset] if preset else {}), **overrides})
+
+
+def train(
+    experiment: str,
+    *,
+    logdir: str | os.PathLike = "logs",
+    preset: str | None = None,
+    print_fn: Callable[..., None] = print,
+    **overrides,
+) -> dict:
+    """Runs ``tfnn train EXPERIMENT`` from Python and returns its ``results.json`` content.
+
+    The same run as the command line with the same settings: a fresh directory under
+    ``logdir/EXPERIMENT/``, the same TensorBoard logs, model and results; the same
+    numbers for the same seed. ``results["run_dir"]`` is where they are.
+
+    Args:
+        experiment: ``digits``, ``moons``, ``mnist-dnn``, ``cnn`` or ``cifar10``.
+        logdir: The log root.
+        preset: A named preset of the experiment (its values first, then ``overrides``).
+        print_fn: Where progress lines go (``lambda *a, **k: None`` for none).
+        **overrides: Config fields, e.g. ``epochs=5, hidden=64, seed=0``.
+
+    Raises:
+        tfnn.ConfigError: A bad experiment, preset, field or value (naming the field).
+        tfnn.TrainingDiverged: The loss became NaN/Inf (logs and results are kept).
+    """
+    config = experiment_config(experiment, preset, logdir=str(logdir), **overrides)
+    import_tensorflow_quietly()
+    from tfnn.experiments.spec import run_experiment
+
+    shown = {**({"preset": preset} if preset else {}), "logdir": str(logdir), **overrides}
+    return run_experiment(
+        load_experiment(experiment),
+        config,
+        print_fn=print_fn,
+        command=_call_text("tfnn.train", experiment, shown),
+    )
