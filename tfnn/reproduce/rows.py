@@ -18,7 +18,7 @@ from typing import NamedTuple
 from tfnn.reproduce import figures
 from tfnn.reproduce import sections as s
 from tfnn.results import read_results
-from tfnn.studies.vu_mlp import mean_std, verdict
+from tfnn.studies.seed_summary import mean_std, verdict
 
 QUICK_NOTE = "quick budget: not comparable with the report"
 STAND_IN_NOTE = (
