@@ -10,7 +10,7 @@ import pytest
 from test_data_cifar10 import write_cifar_batches
 
 from tfnn.cli import main
-from tfnn.studies.vu_mlp import mean_std, verdict
+from tfnn.studies.seed_summary import mean_std, verdict
 
 
 def only_child(directory: Path) -> Path:

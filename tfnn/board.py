@@ -16,13 +16,13 @@ DEFAULT_RELOAD_INTERVAL = 5.0
 def check_port_free(port: int) -> None:
     """ConfigError if ``port`` is out of range or already taken on localhost."""
     if not 1 <= port <= 65535:
-        raise ConfigError(f"--port {port} is not allowed: must be between 1 and 65535")
+        raise ConfigError(f"{{port}} {port} is not allowed: must be between 1 and 65535")
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         try:
             probe.bind((HOST, port))
         except OSError:
             raise ConfigError(
-                f"--port {port} is already in use on {HOST}: choose another with --port"
+                f"{{port}} {port} is already in use on {HOST}: choose another with {{port}}"
             ) from None
 
 
@@ -32,9 +32,9 @@ def start(logdir: str, port: int, *, reload_interval: float = DEFAULT_RELOAD_INT
     The server lives as long as this process; ``serve`` is the blocking CLI wrapper.
     """
     if not Path(logdir).is_dir():
-        raise ConfigError(f"--logdir {logdir!r} is not a directory: train something first")
+        raise ConfigError(f"{{logdir}} {logdir!r} is not a directory: train something first")
     if reload_interval < 0:
-        raise ConfigError(f"--reload-interval {reload_interval} is not allowed: must be >= 0")
+        raise ConfigError(f"{{reload_interval}} {reload_interval} is not allowed: must be >= 0")
     check_port_free(port)
     # TensorBoard imports TensorFlow when present; its C++ start-up lines are noise here.
     from tfnn.quiet import import_tensorflow_quietly
@@ -61,10 +61,10 @@ def start(logdir: str, port: int, *, reload_interval: float = DEFAULT_RELOAD_INT
     except program.TensorBoardPortInUseError:
         # Another process took the port between the check above and TensorBoard's bind.
         raise ConfigError(
-            f"--port {port} is already in use on {HOST}: choose another with --port"
+            f"{{port}} {port} is already in use on {HOST}: choose another with {{port}}"
         ) from None
     except program.TensorBoardServerException as error:  # e.g. a port below 1024 without root
-        raise ConfigError(f"--port {port}: {error.msg}") from None
+        raise ConfigError(f"{{port}} {port}: {error.msg}") from None
 
 
 def serve(logdir: str, port: int, *, reload_interval: float = DEFAULT_RELOAD_INTERVAL) -> int:

@@ -2,8 +2,9 @@
 
 ``functions`` holds the assignments' functions and their hand derivations, ``checks``
 the comparison machinery, ``graphs`` the TensorBoard graphs and the printed table,
-``circles`` the ring-shaped data set and ``softplus_net`` the 2-12-5 network trained by
-hand-written backpropagation.
+``circles`` the ring-shaped data set, ``softplus_net`` the 2-12-5 network trained by
+hand-written backpropagation and ``softplus_run`` one logged run of it (TensorBoard,
+PNGs, ``results.json``).
 """
 
 from tfnn.autodiff.checks import GradientCheck, format_table

@@ -1,24 +1,18 @@
 """`tfnn graphs` and `tfnn softplus-net`: the automatic-differentiation assignment.
 
 TensorFlow-free at import: flags are checked while parsing, and the work
-(:mod:`tfnn.autodiff`) is imported only when a command runs.
+(:mod:`tfnn.autodiff`, :mod:`tfnn.autodiff.softplus_run`) is imported only when a
+command runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import math
-import time
-from pathlib import Path
 
-from tfnn.results import command_line, library_versions, write_results
-from tfnn.rundir import check_log_root, create_run_dir
+from tfnn.rundir import create_run_dir
 
 COMMANDS = ("graphs", "softplus-net")
-
-# Class k is the k-th ring from the centre (see tfnn.autodiff.circles).
-SOFTPLUS_CLASS_NAMES = tuple(f"ring {index}" for index in range(5))
 
 
 def positive_int(text: str) -> int:
@@ -126,6 +120,7 @@ def run_graphs(logdir: str, seed: int = 0) -> int:
 def run_softplus_net(args: argparse.Namespace) -> int:
     """Trains the 2-12-5 network and writes its TensorBoard logs, PNGs and results.json."""
     from tfnn.autodiff.softplus_net import SoftplusNetConfig
+    from tfnn.autodiff.softplus_run import train_softplus_net
 
     given = {
         name: getattr(args, name)
@@ -136,124 +131,3 @@ def run_softplus_net(args: argparse.Namespace) -> int:
     print(f"run directory: {run_dir}  (results.json, PNGs, TensorBoard events)")
     print(f"open TensorBoard: tfnn board --logdir {run_dir}")
     return 0
-
-
-def train_softplus_net(config, logdir: str, print_fn=print) -> Path:
-    """Trains the 2-12-5 network; writes a run directory under ``logdir/softplus-net``.
-
-    Args:
-        config: A ``SoftplusNetConfig``.
-        logdir: Log root.
-        print_fn: Where the one-line summary goes.
-
-    Returns:
-        The run directory (``results.json``, PNGs, TensorBoard events).
-    """
-    from tfnn.autodiff.softplus_net import train
-
-    # Checked before training so a bad --logdir costs nothing; the run directory
-    # itself is made after training, so a diverged run leaves none behind.
-    check_log_root(logdir)
-    started = time.perf_counter()
-    result = train(config)
-    run_dir = create_run_dir(
-        logdir,
-        "softplus-net",
-        f"h{config.hidden}-lr{config.learning_rate:g}-e{config.epochs}-seed{config.seed}",
-    )
-    write_softplus_logs(result, run_dir)
-    results = softplus_results(result, run_dir, time.perf_counter() - started)
-    write_results(run_dir, results)
-    metrics = results["metrics"]
-    print_fn(
-        f"softplus-net 2-{config.hidden}-5: train accuracy {metrics['train_accuracy']:.4f}, "
-        f"test accuracy {metrics['test_accuracy']:.4f}, test cross-entropy "
-        f"{metrics['test_cross_entropy']:.4f}, {config.epochs} epochs in "
-        f"{result.training_seconds:.1f} s"
-    )
-    return run_dir
-
-
-def write_softplus_logs(result, run_dir: Path) -> None:
-    """The run as TensorBoard sees it: loss curve, accuracies, HParams and two images.
-
-    ``train/epoch_loss`` at step k is the training cross-entropy after k descent
-    steps (step 0: the initial weights); ``test/epoch_loss`` and the accuracies
-    are written once, at the last step, as the report measures them.
-    """
-    import tensorflow as tf
-
-    from tfnn.tensorboard.hparams import write_config, write_final_metrics
-    from tfnn.tensorboard.images import write_confusion_matrix, write_decision_boundary
-    from tfnn.tensorboard.scalars import RunWriters
-
-    config, dataset = result.config, result.dataset
-    writers = RunWriters(run_dir)
-    write_config(
-        writers, {"experiment": "softplus-net", **dataclasses.asdict(config)}, run_dir.name
-    )
-    with writers["train"].as_default():
-        for step, loss in enumerate(result.loss_history):
-            tf.summary.scalar("epoch_loss", float(loss), step=step)
-        tf.summary.scalar("epoch_loss", result.train_cross_entropy, step=config.epochs)
-        tf.summary.scalar("epoch_accuracy", result.train_accuracy, step=config.epochs)
-    with writers["test"].as_default():
-        tf.summary.scalar("epoch_loss", result.test_cross_entropy, step=config.epochs)
-        tf.summary.scalar("epoch_accuracy", result.test_accuracy, step=config.epochs)
-    write_final_metrics(writers, softplus_metrics(result), step=config.epochs)
-    writers.close()
-
-    images = run_dir / "images"
-    write_confusion_matrix(
-        images,
-        dataset.y_test,
-        result.predict(dataset.x_test),
-        SOFTPLUS_CLASS_NAMES,
-        step=config.epochs,
-        png_dir=run_dir,
-    )
-    write_decision_boundary(
-        images,
-        result.predict_probabilities,
-        dataset.x_train,
-        dataset.y_train,
-        step=config.epochs,
-        png_dir=run_dir,
-        title=f"2-{config.hidden}-5 softplus network, {config.epochs} epochs: training points",
-    )
-
-
-def softplus_metrics(result) -> dict[str, float]:
-    """The four numbers the report gives for the trained network."""
-    return {
-        "train_cross_entropy": result.train_cross_entropy,
-        "train_accuracy": result.train_accuracy,
-        "test_cross_entropy": result.test_cross_entropy,
-        "test_accuracy": result.test_accuracy,
-    }
-
-
-def softplus_results(result, run_dir: Path, wall_time: float) -> dict:
-    """``results.json`` of a softplus-net run."""
-    from tfnn.autodiff.softplus_net import parameter_count
-
-    config, history = result.config, result.loss_history
-    return {
-        "experiment": "softplus-net",
-        "run_dir": str(run_dir),
-        "command": command_line(),
-        "config": dataclasses.asdict(config),
-        "seed": config.seed,
-        "versions": library_versions(),
-        "parameters": parameter_count(result.parameters),
-        "train_samples": len(result.dataset.x_train),
-        "test_samples": len(result.dataset.x_test),
-        "status": "finished",
-        "metrics": softplus_metrics(result),
-        "initial_loss": float(history[0]),
-        # Every 100th step keeps the file short; TensorBoard has every step.
-        "loss_every_100_epochs": [round(float(loss), 6) for loss in history[::100]],
-        "confusion_matrix": result.confusion_matrix.tolist(),
-        "train_time_s": round(result.training_seconds, 3),
-        "wall_time_s": round(wall_time, 3),
-    }

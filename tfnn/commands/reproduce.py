@@ -18,7 +18,8 @@ def part_names(text: str) -> list[str]:
     try:
         select_parts([text])
     except ConfigError as error:
-        raise argparse.ArgumentTypeError(str(error).removeprefix("--only ")) from None
+        # argparse names the flag itself: "argument --only: 'x' is not allowed ...".
+        raise argparse.ArgumentTypeError(error.with_flags().removeprefix("--only ")) from None
     return [name for name in text.split(",") if name]
 
 

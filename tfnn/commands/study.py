@@ -18,10 +18,13 @@ COMMANDS = ("study",)
 
 
 class Option(NamedTuple):
-    """A study's own flag: ``add_argument(flag, **kwargs)``; kwargs must name ``dest``."""
+    """A study's own flag: ``add_argument(flag, *aliases, **kwargs)``; kwargs must name
+    ``dest``. The library's errors name ``dest``, shown as ``--dest-with-dashes``: a
+    flag spelt otherwise takes that spelling as an alias."""
 
     flag: str
     kwargs: dict
+    aliases: tuple[str, ...] = ()
 
 
 class Study(NamedTuple):
@@ -99,6 +102,7 @@ STUDIES: dict[str, Study] = {
                     metavar="RUN_DIR,RUN_DIR",
                     help="report on two finished mnist-dnn runs instead of training",
                 ),
+                aliases=("--from-runs",),
             ),
         ),
         steps_help="training steps of each run, replacing --epochs (default: 0, use --epochs)",
@@ -230,7 +234,7 @@ def add_parser(commands) -> None:
         )
         sub.add_argument("--seed", type=non_negative_int, default=0, help="seed of every run")
         for option in entry.options:
-            sub.add_argument(option.flag, **option.kwargs)
+            sub.add_argument(option.flag, *option.aliases, **option.kwargs)
 
 
 def run(args: argparse.Namespace) -> int:

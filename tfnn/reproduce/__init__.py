@@ -6,6 +6,6 @@
   (studies, experiments, the tuner, the 2-12-5 network) and returns where the
   results went.
 - :mod:`tfnn.reproduce.rows`: the table rows and figures of each part, read back
-  from the runs' ``results.json`` files.
+  from the runs' ``results.json`` files (one module per course).
 - :mod:`tfnn.reproduce.report`: runs the parts (resumably) and writes REPORT.md.
 """

@@ -14,7 +14,8 @@ from typing import NamedTuple
 import numpy as np
 
 from tfnn import plots
-from tfnn.studies.dnn_compare import epoch_scalars, new_figure
+from tfnn.plots.canvas import new_figure
+from tfnn.studies.scalars import epoch_scalars
 
 FIGURES_DIR = "figures"
 

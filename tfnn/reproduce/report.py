@@ -42,7 +42,7 @@ def read_manifest(out_dir: str | os.PathLike) -> dict:
         return json.loads(path.read_text())
     except (OSError, ValueError):
         raise ConfigError(
-            f"--resume {str(out_dir)!r}: no readable {MANIFEST} there; give a directory "
+            f"{{resume}} {str(out_dir)!r}: no readable {MANIFEST} there; give a directory "
             "that `tfnn reproduce` wrote"
         ) from None
 
@@ -80,8 +80,8 @@ def reproduce(
         manifest = read_manifest(out_dir)
         if manifest.get("quick") != quick:
             raise ConfigError(
-                f"--resume {resume!r} holds a {'quick' if manifest.get('quick') else 'full'} "
-                f"reproduction: rerun {'with' if manifest.get('quick') else 'without'} --quick"
+                f"{{resume}} {resume!r} holds a {'quick' if manifest.get('quick') else 'full'} "
+                f"reproduction: rerun {'with' if manifest.get('quick') else 'without'} {{quick}}"
             )
     else:
         out_dir = create_run_dir(logdir, "reproduce", "quick" if quick else "full")

@@ -85,7 +85,7 @@ def run_vu_mlp(settings: dict, part_dir: Path, print_fn: PrintFunction) -> dict:
 def run_softplus(settings: dict, part_dir: Path, print_fn: PrintFunction) -> dict:
     """``tfnn softplus-net``: the 2-12-5 network on the stand-in rings."""
     from tfnn.autodiff.softplus_net import SoftplusNetConfig
-    from tfnn.commands.autodiff import train_softplus_net
+    from tfnn.autodiff.softplus_run import train_softplus_net
 
     config = SoftplusNetConfig(**settings)
     run_dir = train_softplus_net(config, str(part_dir), print_fn=lambda line: print_fn("  " + line))

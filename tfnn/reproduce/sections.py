@@ -159,7 +159,7 @@ PARTS_BY_NAME: dict[str, Part] = {part.name: part for part in PARTS}
 
 
 def select_parts(only: Sequence[str]) -> list[Part]:
-    """The parts named by ``--only`` values (report or part names; comma lists allowed).
+    """The parts named by the ``only`` values (report or part names; comma lists allowed).
 
     Returns:
         Parts in :data:`PARTS` order; all of them when ``only`` is empty.
@@ -176,7 +176,7 @@ def select_parts(only: Sequence[str]) -> list[Part]:
             chosen.add(name)
         else:
             raise ConfigError(
-                f"--only {name!r} is not allowed: choose from "
+                f"{{only}} {name!r} is not allowed: choose from "
                 + ", ".join(dict.fromkeys([*REPORTS, *PARTS_BY_NAME]))
             )
     return [part for part in PARTS if not names or part.name in chosen]

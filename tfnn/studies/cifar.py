@@ -16,15 +16,8 @@ from tfnn.configs.cifar import Cifar10Config
 from tfnn.errors import ConfigError
 from tfnn.experiments.cifar import CIFAR10
 from tfnn.results import write_results
-from tfnn.studies.dnn_compare import held_out_samples
-from tfnn.studies.vu_mlp import (
-    Variant,
-    chosen_axes,
-    run_grid,
-    seed_chart,
-    seed_table,
-    study_dir_to_use,
-)
+from tfnn.studies.grid import Variant, chosen_axes, held_out_samples, run_grid, study_dir_to_use
+from tfnn.studies.seed_summary import seed_chart, seed_table
 from tfnn.tensorboard.images import write_image
 
 # VU DL A2 report (shared/reports/001_39a50a903a16b602.txt): the best epoch's
@@ -74,7 +67,7 @@ def run_study(
         The study directory.
     """
     if seeds < 1:
-        raise ConfigError(f"--seeds {seeds} is not allowed: at least 1")
+        raise ConfigError(f"{{seeds}} {seeds} is not allowed: at least 1")
     base = dict(
         epochs=epochs,
         steps=steps,

@@ -22,10 +22,10 @@ from tfnn import plots
 from tfnn.configs.mnist import CnnConfig
 from tfnn.errors import ConfigError
 from tfnn.experiments.mnist import CNN
+from tfnn.plots.canvas import new_figure
 from tfnn.results import write_results
 from tfnn.rundir import create_run_dir
-from tfnn.studies.dnn_compare import held_out_samples, new_figure
-from tfnn.studies.vu_mlp import train_run
+from tfnn.studies.grid import held_out_samples, train_run
 from tfnn.tensorboard.images import write_image
 
 DEFAULT_STEPS = 300
@@ -51,7 +51,7 @@ AXIS_COLORS = {"activation": "tab:blue", "init": "tab:green", "optimizer": "tab:
 
 
 def parse_only(specs: Sequence[str]) -> dict[str, list[str]]:
-    """Parses ``--only`` values: ``axis`` (all its values) or ``axis=value,value``.
+    """Parses the ``only`` values: ``axis`` (all its values) or ``axis=value,value``.
 
     Returns:
         Axis -> chosen value labels, in :data:`AXES` order; every axis when
@@ -67,13 +67,13 @@ def parse_only(specs: Sequence[str]) -> dict[str, list[str]]:
         axis, _, values = spec.partition("=")
         if axis not in AXES:
             raise ConfigError(
-                f"--only {spec!r} is not allowed: the axis must be one of " + ", ".join(AXES)
+                f"{{only}} {spec!r} is not allowed: the axis must be one of " + ", ".join(AXES)
             )
         names = [name for name in values.split(",") if name] if values else list(AXES[axis])
         for name in names:
             if name not in AXES[axis]:
                 raise ConfigError(
-                    f"--only {spec!r} is not allowed: {axis} values are " + ", ".join(AXES[axis])
+                    f"{{only}} {spec!r} is not allowed: {axis} values are " + ", ".join(AXES[axis])
                 )
         chosen.setdefault(axis, [])
         chosen[axis] += [name for name in names if name not in chosen[axis]]

@@ -24,24 +24,20 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from tfnn import plots
 from tfnn.configs.mnist import MNIST_DNN_PRESETS, MnistDnnConfig
 from tfnn.errors import ConfigError
 from tfnn.experiments.mnist import MNIST_DNN
 from tfnn.experiments.spec import run_experiment
+from tfnn.plots.canvas import new_figure
 from tfnn.results import RESULTS_FILE, read_results, write_results
 from tfnn.rundir import create_run_dir
+from tfnn.studies.grid import held_out_samples
+from tfnn.studies.scalars import epoch_scalars
 from tfnn.tensorboard.images import write_image
 
 PRESETS = ("eece-small", "eece-large")
-# The repo's MNIST default; with a cut training set a tenth of it is held out instead,
-# since 5,000 would not fit in a quick check's few thousand images.
-FULL_VALIDATION_SAMPLES = 5000
 CURVES = (("accuracy", "epoch_accuracy"), ("loss", "epoch_loss"))
 SUB_RUNS = ("train", "validation")
 # EECE 8740 HW1 report (shared/reports/003_1d9cada04080a9fd.txt), figures 4-6.
@@ -49,26 +45,6 @@ REPORT_CLAIM = (
     "not only we have lost a bit of accuracy in the more complex network, but we also "
     "spend a lot more time on achieving a similar, or even worse result"
 )
-
-
-def held_out_samples(train_samples: int) -> int:
-    """Validation images for a run on ``train_samples`` training images (0: all)."""
-    return train_samples // 10 if train_samples else FULL_VALIDATION_SAMPLES
-
-
-def epoch_scalars(run_dir: str | Path, sub_run: str, tag: str) -> list[tuple[int, float]]:
-    """``[(epoch, value), ...]`` of one scalar in ``run_dir/sub_run``'s event files.
-
-    A resumed run may repeat an epoch; the last value written for it wins.
-    """
-    accumulator = EventAccumulator(str(Path(run_dir) / sub_run), size_guidance={"tensors": 0})
-    accumulator.Reload()
-    if tag not in accumulator.Tags()["tensors"]:
-        return []
-    values = {
-        event.step: float(tf.make_ndarray(event.tensor_proto)) for event in accumulator.Tensors(tag)
-    }
-    return sorted(values.items())
 
 
 def layer_sizes(config: dict) -> str:
@@ -109,7 +85,7 @@ def run_study(
     """
     if from_runs:
         if len(from_runs) != 2:
-            raise ConfigError(f"--from needs two run directories, got {len(from_runs)}")
+            raise ConfigError(f"{{from_runs}} needs two run directories, got {len(from_runs)}")
         runs = [_read_run(run_dir) for run_dir in from_runs]
         study_dir = create_run_dir(logdir, "studies/dnn-compare", "from-runs")
     else:
@@ -159,13 +135,15 @@ def run_study(
 def _read_run(run_dir: str) -> dict:
     path = Path(run_dir)
     if not (path / RESULTS_FILE).is_file():
-        raise ConfigError(f"--from {run_dir!r}: no {RESULTS_FILE} there; give a run directory")
+        raise ConfigError(
+            f"{{from_runs}} {run_dir!r}: no {RESULTS_FILE} there; give a run directory"
+        )
     results = read_results(path)
     if results.get("experiment") != MnistDnnConfig.experiment or results.get("status") != (
         "finished"
     ):
         raise ConfigError(
-            f"--from {run_dir!r}: not a finished mnist-dnn run "
+            f"{{from_runs}} {run_dir!r}: not a finished mnist-dnn run "
             f"({results.get('experiment')}, {results.get('status')})"
         )
     return results
@@ -206,13 +184,6 @@ def _row(results: dict) -> dict:
         "curves": {name: [list(point) for point in points] for name, points in curves.items()},
         "run_dir": run_dir,
     }
-
-
-def new_figure(width: float, height: float) -> Figure:
-    """A pyplot-free figure (see tfnn.plots) in inches, laid out so labels never overlap."""
-    figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
-    FigureCanvasAgg(figure)
-    return figure
 
 
 def curves_figure(rows: list[dict]) -> bytes:

@@ -17,12 +17,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib.image
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from tfnn import plots
 from tfnn.configs.moons import MOONS_PRESETS, MoonsConfig
 from tfnn.experiments.moons import run_moons
+from tfnn.plots.canvas import new_figure
 from tfnn.results import write_results
 from tfnn.rundir import create_run_dir
 from tfnn.tensorboard.images import write_image
@@ -133,8 +132,7 @@ def _report_text(name: str) -> str:
 def boundary_grid(png_paths: list[Path], title: str) -> bytes:
     """Tiles the runs' decision-boundary PNGs (titled with their losses) into one PNG."""
     rows = math.ceil(len(png_paths) / GRID_COLUMNS)
-    figure = Figure(figsize=(6 * GRID_COLUMNS, 5 * rows), dpi=100, layout="constrained")
-    FigureCanvasAgg(figure)
+    figure = new_figure(6 * GRID_COLUMNS, 5 * rows)
     for index, path in enumerate(png_paths, start=1):
         axes = figure.add_subplot(rows, GRID_COLUMNS, index)
         axes.imshow(matplotlib.image.imread(path))

@@ -12,30 +12,21 @@ set against seed-to-seed noise. Writes into
 - ``summary.png`` (also an image summary): the same as bars with error bars;
 - ``results.json``: the numbers, per seed too.
 
-The grid helpers here (:func:`run_grid`, :func:`seed_table`, :func:`seed_chart`)
-are shared with ``tfnn study cifar``.
+The grid and its summary are :mod:`tfnn.studies.grid` and
+:mod:`tfnn.studies.seed_summary`, shared with ``tfnn study cifar``.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NamedTuple
 
-import numpy as np
-
-from tfnn import plots
-from tfnn.configs.common import TrainConfig
 from tfnn.configs.mnist import MNIST_DNN_PRESETS, MnistDnnConfig
-from tfnn.errors import ConfigError, TrainingDiverged
+from tfnn.errors import ConfigError
 from tfnn.experiments.mnist import MNIST_DNN
-from tfnn.experiments.spec import Experiment, run_experiment
-from tfnn.results import read_results, write_results
-from tfnn.rundir import create_run_dir
-from tfnn.studies.dnn_compare import epoch_scalars, held_out_samples, new_figure
+from tfnn.results import write_results
+from tfnn.studies.grid import Variant, chosen_axes, held_out_samples, run_grid, study_dir_to_use
+from tfnn.studies.seed_summary import seed_chart, seed_table
 from tfnn.tensorboard.images import write_image
 
 INPUT_FEATURES = 784
@@ -66,28 +57,6 @@ AXES: dict[str, dict[str, dict]] = {
         for layers in (1, 2)
     },
 }
-AXIS_COLORS = ("tab:blue", "tab:green", "tab:orange", "tab:purple")
-
-
-class Variant(NamedTuple):
-    """One row of a study: a config (its first seed) and the report's accuracy, if any."""
-
-    axis: str
-    value: str
-    config: TrainConfig
-    report: float | None = None
-
-
-def chosen_axes(only: Sequence[str], axes: Sequence[str]) -> list[str]:
-    """``--only`` values in ``axes`` order (all of them when empty).
-
-    Raises:
-        ConfigError: A name that is not an axis.
-    """
-    for name in only:
-        if name not in axes:
-            raise ConfigError(f"--only {name!r} is not allowed: one of " + ", ".join(axes))
-    return [axis for axis in axes if not only or axis in only]
 
 
 def run_study(
@@ -122,7 +91,7 @@ def run_study(
         The study directory.
     """
     if seeds < 1:
-        raise ConfigError(f"--seeds {seeds} is not allowed: at least 1")
+        raise ConfigError(f"{{seeds}} {seeds} is not allowed: at least 1")
     base = {
         **MNIST_DNN_PRESETS["vu-mlp"],
         "learning_rate": learning_rate,
@@ -180,217 +149,3 @@ def run_study(
     )
     print_fn("\n" + table)
     return study_dir
-
-
-def study_dir_to_use(resume: str, logdir: str, kind: str, settings: str) -> Path:
-    """``resume`` (an earlier study directory of this kind), or a new directory.
-
-    Raises:
-        ConfigError: ``resume`` is not a directory of a ``kind`` study.
-    """
-    if not resume:
-        return create_run_dir(logdir, kind, settings)
-    study_dir = Path(resume)
-    if not study_dir.is_dir() or study_dir.parent.name != Path(kind).name:
-        raise ConfigError(
-            f"--resume {resume!r} is not a {Path(kind).name} study directory "
-            f"(<logdir>/{kind}/<timestamp>-...)"
-        )
-    return study_dir
-
-
-def _settings(config: dict) -> str:
-    """A config's settings as comparable text; the log root may be spelt differently."""
-    return json.dumps({k: v for k, v in config.items() if k != "logdir"}, sort_keys=True)
-
-
-def finished_runs(study_dir: Path, experiment: str) -> dict[str, Path]:
-    """Run directories in ``study_dir`` that finished, by their settings."""
-    finished = {}
-    for results_file in sorted((study_dir / experiment).glob("*/results.json")):
-        try:
-            results = json.loads(results_file.read_text())
-        except (OSError, ValueError):
-            continue  # a run killed while writing: train it again
-        if results.get("status") == "finished":
-            finished[_settings(results["config"])] = results_file.parent
-    return finished
-
-
-def run_grid(
-    experiment: Experiment,
-    variants: Sequence[Variant],
-    seeds: int,
-    study_dir: Path,
-    print_fn: Callable[..., None] = print,
-) -> list[dict]:
-    """Trains each variant with ``seeds`` consecutive seeds inside ``study_dir``.
-
-    Equal configs (an axis' baseline shared with another axis) are trained once,
-    and runs that already finished in ``study_dir`` (a resumed study) are reused.
-
-    Returns:
-        One row per variant: mean and std of the accuracies and the per-seed runs.
-    """
-    done = finished_runs(study_dir, variants[0].config.experiment) if variants else {}
-    trained: dict[TrainConfig, dict] = {}
-    rows = []
-    total = len(variants) * seeds
-    for index, variant in enumerate(variants):
-        runs = []
-        for offset in range(seeds):
-            config = dataclasses.replace(
-                variant.config, seed=variant.config.seed + offset, logdir=str(study_dir)
-            )
-            if config not in trained:
-                earlier = done.get(_settings(config.to_dict()))
-                trained[config] = (
-                    run_numbers(read_results(earlier), earlier)
-                    if earlier
-                    else train_run(experiment, config)
-                )
-            runs.append({"seed": config.seed, **trained[config]})
-            print_fn(
-                f"[{index * seeds + offset + 1}/{total}] {variant.axis}={variant.value} "
-                f"seed {config.seed}: test accuracy {runs[-1]['test_accuracy']:.4f}, "
-                f"{runs[-1]['train_time_s']:.1f} s",
-                flush=True,
-            )
-        rows.append(seed_row(variant, runs))
-    return rows
-
-
-def train_run(experiment: Experiment, config: TrainConfig) -> dict:
-    """One run's numbers; a diverged run gives NaNs instead of stopping the study."""
-    runs_dir = Path(config.logdir) / config.experiment
-    before = set(runs_dir.iterdir()) if runs_dir.is_dir() else set()
-    try:
-        results = run_experiment(experiment, config, print_fn=lambda *_, **__: None)
-    except TrainingDiverged:
-        # The runner kept the run's logs and results.json; find its new directory.
-        (run_dir,) = set(runs_dir.iterdir()) - before
-        results = read_results(run_dir)
-    return run_numbers(results)
-
-
-def run_numbers(results: dict, run_dir: Path | None = None) -> dict:
-    """The numbers a study keeps of one run, from its ``results.json`` content.
-
-    ``run_dir``: where the run is now (default: where it was written; a relative
-    path recorded from another working directory would not be found).
-    """
-    run_dir = run_dir or Path(results["run_dir"])
-    metrics = results.get("metrics", {})
-    validation = epoch_scalars(str(run_dir), "validation", "epoch_accuracy")
-    return {
-        "status": results["status"],
-        "train_loss": metrics.get("train_loss", math.nan),
-        "test_loss": metrics.get("test_loss", math.nan),
-        "test_accuracy": metrics.get("test_accuracy", math.nan),
-        "validation_accuracy": validation[-1][1] if validation else math.nan,
-        "best_validation_accuracy": max(value for _, value in validation)
-        if validation
-        else math.nan,
-        "train_time_s": results.get("train_time_s", math.nan),
-        "run_dir": str(run_dir),
-    }
-
-
-def mean_std(values: Sequence[float]) -> tuple[float, float]:
-    """Mean and sample standard deviation (NaN for one value: no noise estimate)."""
-    array = np.asarray(values, dtype=float)
-    std = float(array.std(ddof=1)) if len(array) > 1 else math.nan
-    return float(array.mean()), std
-
-
-def verdict(mean: float, std: float, report: float | None) -> str:
-    """How our mean compares with the report's number, in units of seed noise."""
-    if report is None:
-        return "no number in the report"
-    if math.isnan(mean) or math.isnan(std):
-        return "no noise estimate (one seed)" if not math.isnan(mean) else "no result"
-    difference = mean - report
-    if abs(difference) < 2 * std:
-        return "within noise"
-    return f"{'above' if difference > 0 else 'below'} the report by more than 2 std"
-
-
-def seed_row(variant: Variant, runs: list[dict]) -> dict:
-    """Summary numbers of one variant's runs."""
-    test_mean, test_std = mean_std([run["test_accuracy"] for run in runs])
-    validation_mean, validation_std = mean_std([run["validation_accuracy"] for run in runs])
-    return {
-        "axis": variant.axis,
-        "value": variant.value,
-        "config": variant.config.short_name(),
-        "test_accuracy_mean": test_mean,
-        "test_accuracy_std": test_std,
-        "validation_accuracy_mean": validation_mean,
-        "validation_accuracy_std": validation_std,
-        "report_accuracy": variant.report,
-        "difference": None if variant.report is None else test_mean - variant.report,
-        "verdict": verdict(test_mean, test_std, variant.report),
-        "runs": runs,
-    }
-
-
-def _pm(mean: float, std: float) -> str:
-    return f"{mean:.4f}" if math.isnan(std) else f"{mean:.4f} ± {std:.4f}"
-
-
-def seed_table(title: str, intro: str, rows: list[dict]) -> str:
-    """The Markdown summary: one row per variant, mean ± std over its seeds."""
-    lines = [
-        f"# {title}",
-        "",
-        intro,
-        "",
-        "| axis | value | runs | test accuracy | validation accuracy (last epoch) "
-        "| report | difference | verdict |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
-    ]
-    for row in rows:
-        failed = [run["status"] for run in row["runs"] if run["status"] != "finished"]
-        report = "–" if row["report_accuracy"] is None else f"{row['report_accuracy']:.3f}"
-        difference = "–" if row["difference"] is None else f"{row['difference']:+.4f}"
-        lines.append(
-            f"| {row['axis']} | {row['value']} | {len(row['runs'])}"
-            + (f" ({len(failed)} not finished)" if failed else "")
-            + f" | {_pm(row['test_accuracy_mean'], row['test_accuracy_std'])} | "
-            f"{_pm(row['validation_accuracy_mean'], row['validation_accuracy_std'])} | "
-            f"{report} | {difference} | {row['verdict']} |"
-        )
-    lines += [
-        "",
-        "Mean ± sample standard deviation over the seeds. Within noise: the difference from "
-        "the report is smaller than 2 std of our seeds.",
-        "",
-        "![test accuracy per config](summary.png)",
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def seed_chart(rows: list[dict], title: str) -> bytes:
-    """Horizontal bars of mean test accuracy with ±std error bars; x marks the report."""
-    figure = new_figure(8, 0.45 * len(rows) + 1.5)
-    axes = figure.add_subplot()
-    axis_names = list(dict.fromkeys(row["axis"] for row in rows))
-    positions = np.arange(len(rows))
-    means = np.array([row["test_accuracy_mean"] for row in rows])
-    stds = np.nan_to_num(np.array([row["test_accuracy_std"] for row in rows]))
-    colors = [AXIS_COLORS[axis_names.index(row["axis"]) % len(AXIS_COLORS)] for row in rows]
-    axes.barh(positions, np.nan_to_num(means), xerr=stds, color=colors, capsize=3)
-    reported = [(i, row["report_accuracy"]) for i, row in enumerate(rows) if row["report_accuracy"]]
-    if reported:
-        where, values = zip(*reported, strict=True)
-        axes.plot(values, where, "kx", markersize=8, label="report")
-        axes.legend(loc="lower right")
-    axes.set_yticks(positions, [f"{row['axis']}={row['value']}" for row in rows])
-    axes.invert_yaxis()  # table order, top to bottom
-    # Zoom on the accuracies: the differences discussed are a percent or two.
-    finite = [v for v in (*(means - stds), *(v for _, v in reported)) if not math.isnan(v)]
-    low = max(0.0, min(finite, default=0.0) - 0.05)
-    axes.set(xlim=(low, 1.0), xlabel="test accuracy (mean ± std over seeds)", title=title)
-    axes.grid(axis="x", alpha=0.3)
-    return plots.figure_to_png(figure)
