@@ -38,6 +38,11 @@ def relative_links(text: str) -> list[str]:
     ]
 
 
+def test_relative_links_skips_code_web_links_and_anchors():
+    text = "[a](b.md#part) ![i](images/x.png) [w](https://x.org) [h](#top) `[c](d.md)`"
+    assert relative_links(text + "\n```\n[e](f.md)\n```\n") == ["b.md", "images/x.png"]
+
+
 def test_readme_is_at_most_200_lines():
     assert len(README.read_text().splitlines()) <= 200
 
@@ -48,9 +53,8 @@ def test_the_command_table_lists_every_subcommand():
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: str(page.relative_to(ROOT)))
 def test_relative_links_and_images_resolve(page):
-    missing = [
-        target for target in relative_links(page.read_text()) if not (page.parent / target).exists()
-    ]
+    targets = set(relative_links(page.read_text()))
+    missing = sorted(target for target in targets if not (page.parent / target).exists())
     assert not missing, f"{page.relative_to(ROOT)} links to missing files: {missing}"
 
 
