@@ -1,15 +1,21 @@
-"""Markdown tables from benchmark JSON records:
-`python -m tfnn.bench.report FILE [FILE ...] [--only NAME,NAME]` (one block per record,
-in the order given; ``--only`` keeps the named benchmarks of each record)."""
+"""Markdown tables from benchmark JSON records.
+
+``python -m tfnn.bench.report FILE [FILE ...] [--only NAME,NAME]`` prints one block per
+record, in the order given (``--only`` keeps the named benchmarks of each record).
+``python -m tfnn.bench.report --page docs/bench/*.json > docs/performance.md`` prints the
+whole performance page: the newest record of each benchmark under "Current", every
+older one under "History".
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 
 def markdown(record: dict, only: set[str] | None = None) -> str:
-    """The README's Performance section body for one ``scripts/bench`` record.
+    """One ``scripts/bench`` record as markdown: its command, machine and tables.
 
     Args:
         record: What ``scripts/bench`` wrote.
@@ -170,14 +176,121 @@ def _whole_run(record: dict) -> str:
     return text + "."
 
 
+PAGE_INTRO = """\
+`./scripts/bench` (full mode) and `./scripts/bench --quick` (what CI runs) train each
+benchmark model with tfnn's runner, all logging on (step scalars, layer statistics,
+figures, validation curves; full mode adds `tfnn-no-images`, the same without the
+figures), and, alternating in fresh processes, with plain `model.fit`: once with Keras'
+defaults on numpy arrays (`keras-defaults`) and once with tfnn's execution settings and
+no callbacks (`keras-same-settings`). The first epoch of each process (tracing, XLA) is
+left out; a process's speed is its samples over the wall time of its other epochs,
+end-of-epoch work (validation, statistics, figures, backup) included. `startup` times
+`tfnn --help`, which must not import TensorFlow, and a one-epoch run. `tuner` runs
+`tfnn tune digits` in one process and (full mode) with `--workers 2`, against
+scikit-learn's `MLPClassifier` + `RandomizedSearchCV` over the equivalent space, both
+selecting on the same held-out images and cross-validating on the same folds
+(`tfnn/bench/tuner.py`, `tfnn/bench/sklearn_peer.py`).
+
+Each record names the command that wrote it; run that command with
+`--output docs/bench/NAME.json` to measure again, then regenerate this page with the
+command above. Where an epoch's time goes, callback hook by callback hook:
+`python -m tfnn.bench.epoch_costs NAME EPOCHS [SAMPLES]` (it prints, it keeps no record).
+Quick mode cuts the budgets so that CI finishes in minutes: its speeds are a smoke check,
+not a measurement to compare."""
+
+HISTORY_INTRO = """\
+One-off measurements: every older record of a benchmark, as it was measured, on the code
+and machine of its day (a newer record above supersedes it). Running its command today
+measures today's code, not these numbers. Records from before 2026-11-30 timed an epoch
+without its end-of-epoch callbacks (and took the median epoch), so their tfnn speeds leave
+the figures out."""
+
+
+def page(records: list[tuple[str, dict]], command: str) -> str:
+    """The whole performance page: the newest record of each benchmark, then the history.
+
+    Args:
+        records: (path, record) pairs, as ``scripts/bench`` wrote them.
+        command: The command line that generates the page, quoted at its top.
+
+    Returns:
+        Markdown: for each benchmark and mode the newest record (by its date) under
+        "Current", every other record's benchmarks under "History", newest first.
+    """
+    newest: dict[tuple[str, str], str] = {}
+    for path, record in sorted(records, key=lambda item: item[1]["date"]):
+        for name in record["benchmarks"]:
+            newest[(record["mode"], name)] = path
+    current, history = [], []
+    newest_first = sorted(records, key=lambda item: item[1]["date"], reverse=True)
+    # Full mode is the measurement; quick mode (CI's smoke check) comes after it.
+    newest_first.sort(key=lambda item: item[1]["mode"] != "full")
+    for path, record in newest_first:
+        names = list(record["benchmarks"])
+        kept = [name for name in names if newest[(record["mode"], name)] == path]
+        superseded = [name for name in names if name not in kept]
+        if kept:
+            current.append(_page_block(path, record, kept))
+        if superseded:
+            history.append(_page_block(path, record, superseded))
+    lines = [
+        "# Performance",
+        "",
+        "<!-- Generated from the benchmark records; do not edit by hand. -->",
+        "",
+        "Generated from the benchmark records in `docs/bench/` by",
+        "",
+        "```bash",
+        command,
+        "```",
+        "",
+        PAGE_INTRO,
+        "",
+        "## Current",
+        "",
+        "The newest record of each benchmark in each mode.",
+        *current,
+    ]
+    if history:
+        lines += ["", "## History", "", HISTORY_INTRO, *history]
+    return "\n".join(lines) + "\n"
+
+
+def _page_block(path: str, record: dict, names: list[str]) -> str:
+    """One record's heading and tables, kept to the benchmarks ``names``."""
+    heading = f"### {', '.join(names)} ({record['mode']} mode, {record['date']})"
+    return f"\n{heading}\n\nRecord `{path}`. " + markdown(record, set(names))
+
+
+def _paths_as_typed(paths: list[str]) -> str:
+    """``DIR/*.json`` when ``paths`` are all of DIR's records (what the shell expanded)."""
+    folders = {str(Path(path).parent) for path in paths}
+    if len(folders) == 1:
+        folder = folders.pop()
+        if sorted(paths) == sorted(str(p) for p in Path(folder).glob("*.json")):
+            return f"{folder}/*.json"
+    return " ".join(paths)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tfnn.bench.report")
     parser.add_argument("records", nargs="+", help="JSON records written by scripts/bench")
     parser.add_argument("--only", default="", help="comma-separated benchmark names")
+    parser.add_argument(
+        "--page",
+        action="store_true",
+        help="print the whole docs/performance.md: current records, then the history",
+    )
     args = parser.parse_args(argv)
+    records = [(path, json.loads(open(path).read())) for path in args.records]
+    if args.page:
+        if args.only:
+            parser.error("--page shows every benchmark; drop --only")
+        command = f"python -m tfnn.bench.report --page {_paths_as_typed(args.records)}"
+        print(page(records, command + " > docs/performance.md"), end="")
+        return
     only = {name for name in args.only.split(",") if name} or None
-    blocks = [markdown(json.loads(open(path).read()), only) for path in args.records]
-    print("\n\n".join(blocks))
+    print("\n\n".join(markdown(record, only) for _, record in records))
 
 
 if __name__ == "__main__":
