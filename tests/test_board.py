@@ -138,8 +138,25 @@ def stop(process: subprocess.Popen) -> int:
 
 @pytest.fixture(scope="module")
 def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Board]:
-    """A 2-epoch digits run under a fresh log root, served by `tfnn board` on a free port."""
+    """A 2-epoch digits run and a short MNIST dense run (with a validation set) under a
+    fresh log root, served by `tfnn board` on a free port."""
     logroot = tmp_path_factory.mktemp("board-logs")
+    mnist = subprocess.run(
+        tfnn_cli(
+            "train",
+            "mnist-dnn",
+            "--epochs=1",
+            "--train-samples=2000",
+            "--validation-samples=200",
+            "--embedding-samples=0",
+            f"--logdir={logroot}",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=ENV,
+    )
+    assert mnist.returncode == 0, mnist.stderr[-2000:]
     train = subprocess.run(
         tfnn_cli(
             "train",
@@ -165,7 +182,7 @@ def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Board]:
         # Ready once the data server has read every event directory of the run and the
         # projector has decided (in a background thread, on the first ask) it is active;
         # the frontend hides a dashboard's tab when its plugin is inactive at page load.
-        runs = poll_json(f"{url}/data/runs", lambda runs: len(runs) >= 4, timeout=60)
+        runs = poll_json(f"{url}/data/runs", lambda runs: len(runs) >= 8, timeout=60)
         assert runs is not None, f"no answer from {url}/data/runs"
         poll_json(f"{url}/data/plugins_listing", all_enabled, timeout=60)
         yield Board(url=url, run=run)
@@ -177,10 +194,13 @@ def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Board]:
 
 
 def test_runs_and_active_plugins(board: Board):
-    runs = poll_json(f"{board.url}/data/runs", lambda runs: len(runs) >= 4)
+    runs = poll_json(f"{board.url}/data/runs", lambda runs: len(runs) >= 8)
     # The run's root (HParams, text, figures), its curves' sub-runs and the Projector's.
     subdirs = ["", "/train", "/test", "/projector"]
-    assert sorted(runs) == sorted(board.run + sub for sub in subdirs)
+    ours = [run for run in runs if run.split("/")[:2] == board.run.split("/")]
+    assert sorted(ours) == sorted(board.run + sub for sub in subdirs)
+    # Short names a person tells apart; the settings live in HParams and the Text tab.
+    assert all(len(run.split("/")[1]) <= 40 for run in runs)
     listing = json.loads(fetch(f"{board.url}/data/plugins_listing"))
     assert {name: listing[name]["enabled"] for name in PLUGINS} == dict.fromkeys(PLUGINS, True)
 
@@ -275,7 +295,8 @@ def test_hparams_session_with_our_settings(board: Board):
             },
         )
     )
-    (group,) = groups["sessionGroups"]
+    by_name = {group["name"]: group for group in groups["sessionGroups"]}
+    group = next(group for group in by_name.values() if group["sessions"][0]["name"] == board.run)
     assert group["hparams"]["hidden"] == HIDDEN
     assert group["hparams"]["epochs"] == 2
     assert [session["name"] for session in group["sessions"]] == [board.run]
@@ -283,6 +304,46 @@ def test_hparams_session_with_our_settings(board: Board):
         value["name"] == {"group": "test", "tag": "epoch_accuracy"}
         for value in group["metricValues"]
     )
+
+
+def test_hparams_compares_every_run(board: Board):
+    """The table's metric columns are a short declared list; every run (digits without a
+    validation set, MNIST with one) has a value in each column TensorBoard shows first
+    (the first five hyperparameters and metrics by name), so parallel coordinates draw
+    every run, coloured by test accuracy (the first metric)."""
+    experiment = json.loads(
+        fetch(
+            f"{board.url}/data/plugin/hparams/experiment",
+            {"experimentName": "", "includeMetrics": True},
+        )
+    )
+    hparams = sorted(info["name"] for info in experiment["hparamInfos"])
+    assert {"hidden", "activation", "optimizer", "learning_rate", "arch"} <= set(hparams)
+    metrics = sorted(
+        (m["name"].get("group", ""), m["name"]["tag"]) for m in experiment["metricInfos"]
+    )
+    assert len(metrics) <= 12
+    assert metrics[0] == ("test", "epoch_accuracy")
+    groups = json.loads(
+        fetch(
+            f"{board.url}/data/plugin/hparams/session_groups",
+            {
+                "experimentName": "",
+                "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS"],
+                "startIndex": 0,
+                "sliceSize": 100,
+                "includeMetrics": True,
+            },
+        )
+    )["sessionGroups"]
+    assert {group["sessions"][0]["name"].split("/")[0] for group in groups} == {
+        "digits",
+        "mnist-dnn",
+    }
+    for group in groups:
+        assert set(hparams[:5]) <= set(group["hparams"]), group["name"]
+        shown = {(v["name"].get("group", ""), v["name"]["tag"]) for v in group["metricValues"]}
+        assert set(metrics[:5]) <= shown, group["name"]
 
 
 def test_projector_embedding_of_the_hidden_layer(board: Board):
@@ -388,9 +449,19 @@ class Dashboard:
     selector: str = ""
     min_matches: int = 0
     absent: tuple[str, ...] = ()
+    # Texts whose first appearances come in this order (what the page shows first).
+    order: tuple[str, ...] = ()
 
 
 DASHBOARDS: dict[str, Dashboard] = {
+    # TensorBoard's default view: accuracy and loss (train and test overlaid) open first,
+    # the layer statistics after them.
+    "timeseries": Dashboard(
+        ("epoch_accuracy", "epoch_loss", "statistics"),
+        selector="canvas",  # the line charts are drawn with WebGL
+        min_matches=2,
+        order=("epoch_accuracy", "epoch_loss", "learning_rate", "statistics"),
+    ),
     # Chart cards ("tag: <name>" is a card's title) with the train and test lines drawn.
     "scalars": Dashboard(
         ("tag: epoch_accuracy", "tag: epoch_loss", "{run}/train"),
@@ -401,7 +472,7 @@ DASHBOARDS: dict[str, Dashboard] = {
     "graphs": Dashboard(("Main Graph", "{run}/train"), selector="g.node", min_matches=10),
     # A drawn histogram (one per logged step) in each of the 8 layer/part cards at least.
     "histograms": Dashboard(
-        ("tag: statistics/hidden1/weights", "tag: statistics/output/activations"),
+        ("tag: statistics/hidden1/activations", "tag: statistics/hidden1/biases_gradient"),
         selector="g.histogram",
         min_matches=8,
     ),
@@ -497,6 +568,10 @@ def test_dashboard_shows_our_data_in_chromium(board: Board, browser: Any, name: 
 
     missing = [text for text in texts if text not in seen["text"]]
     assert not missing, f"#{name} lacks {missing}; page text: {seen['text'][:1500]}"
+    positions = [seen["text"].find(text) for text in dashboard.order]
+    assert positions == sorted(positions) and -1 not in positions, (
+        f"#{name} shows {dashboard.order} at {positions}"
+    )
     still = [text for text in dashboard.absent if text in seen["text"]]
     assert not still, f"#{name} still shows {still} after 60 s"
     assert seen["matches"] >= dashboard.min_matches, (

@@ -17,9 +17,9 @@ import tensorflow as tf
 from tfnn.autodiff.softplus_net import SoftplusNetConfig, SoftplusNetResult, parameter_count, train
 from tfnn.results import command_line, library_versions, write_results
 from tfnn.rundir import check_log_root, create_run_dir
-from tfnn.tensorboard.hparams import write_config, write_final_metrics
+from tfnn.tensorboard.hparams import write_config
 from tfnn.tensorboard.images import write_confusion_matrix, write_decision_boundary
-from tfnn.tensorboard.scalars import RunWriters
+from tfnn.tensorboard.writers import RunWriters
 
 # Class k is the k-th ring from the centre (see tfnn.autodiff.circles).
 SOFTPLUS_CLASS_NAMES = tuple(f"ring {index}" for index in range(5))
@@ -81,12 +81,10 @@ def write_softplus_logs(result: SoftplusNetResult, run_dir: Path) -> None:
     with writers["test"].as_default():
         tf.summary.scalar("epoch_loss", result.test_cross_entropy, step=config.epochs)
         tf.summary.scalar("epoch_accuracy", result.test_accuracy, step=config.epochs)
-    write_final_metrics(writers, softplus_metrics(result), step=config.epochs)
     writers.close()
 
-    images = run_dir / "images"
     write_confusion_matrix(
-        images,
+        run_dir,
         dataset.y_test,
         result.predict(dataset.x_test),
         SOFTPLUS_CLASS_NAMES,
@@ -94,7 +92,7 @@ def write_softplus_logs(result: SoftplusNetResult, run_dir: Path) -> None:
         png_dir=run_dir,
     )
     write_decision_boundary(
-        images,
+        run_dir,
         result.predict_probabilities,
         dataset.x_train,
         dataset.y_train,

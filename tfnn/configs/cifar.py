@@ -43,6 +43,20 @@ class Cifar10Config(TrainConfig):
             "validation_samples", self.validation_samples, minimum=0, maximum=TRAIN_IMAGES - 1000
         )
 
+    def short_name(self) -> str:
+        return f"{self.optimizer}-{self.length_name()}"
+
+    def hparams(self) -> dict:
+        return {
+            **super().hparams(),
+            # The fixed blitz network, named as the other networks are.
+            "arch": "conv6,conv16,fc120,fc84",
+            "activation": "relu",
+            "dropout": 0.0,
+            "train_samples": self.train_samples or TRAIN_IMAGES,
+            "validation_samples": self.validation_samples,
+        }
+
 
 CIFAR10_PRESETS: dict[str, dict] = {
     # The tutorial itself: SGD lr 0.001 momentum 0.9, batch 4, 2 epochs.

@@ -56,6 +56,9 @@ class DigitsConfig(TrainConfig):
         return {
             **super().hparams(),
             "hidden": self.hidden,
+            # As the other networks name their widths; no dropout in the assignment's net.
+            "arch": str(self.hidden),
+            "dropout": 0.0,
             "activation": self.activation,
             "l2": self.l2,
             **self.init_hparams(),

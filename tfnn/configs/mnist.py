@@ -145,9 +145,11 @@ class CnnConfig(MnistConfig):
         return {
             **super().hparams(),
             "activation": self.activation,
+            # The network (build_cnn), as the dense nets name their widths.
+            "arch": "conv32,conv64,fc1024",
             "dropout": self.dropout,
             **self.init_hparams(),
-            "bias_init": self.bias_init,
+            "init_bias": self.bias_init,
         }
 
 

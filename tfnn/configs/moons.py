@@ -96,6 +96,7 @@ class MoonsConfig(TrainConfig):
             # "arch", as the other networks name their hidden widths.
             "arch": ",".join(str(width) for width in self.hidden),
             "activation": self.activation,
+            "dropout": 0.0,
             "l2": self.l2,
             "samples": self.samples,
             "noise": self.noise,

@@ -76,9 +76,7 @@ class FcWeightsEmbedding(keras.callbacks.Callback):
         if not np.isfinite(incoming).all():
             return  # training diverged
         preferred_digit = np.argmax(np.asarray(self.model.get_layer("output").kernel), axis=1)
-        write_embedding(
-            projector_dir(self.run_dir), incoming, preferred_digit, name="fc1_weights"
-        )
+        write_embedding(projector_dir(self.run_dir), incoming, preferred_digit, name="fc1_weights")
         write_tsne(
             self.run_dir,
             incoming,

@@ -28,7 +28,9 @@ def confusion_matrix_figure(
     n = cm.shape[0]
     vmax = float(cm.max(initial=0)) if vmax is None else float(vmax)
     names = [class_name(i, class_names) for i in range(n)]
-    size = max(4.0, 0.6 * n + 2.0)
+    # About TensorBoard's image card (~350 px wide) at 100 dpi, with fonts sized for it:
+    # a larger figure is shrunk to the card and its numbers cannot be read.
+    size = max(3.6, 0.3 * n + 0.6)
     fig = new_figure(size, size)
     ax = fig.add_subplot()
     image = ax.imshow(cm, interpolation="nearest", cmap="Blues", vmin=0.0, vmax=vmax)
@@ -40,10 +42,13 @@ def confusion_matrix_figure(
         yticklabels=names,
         xlabel="Predicted label",
         ylabel="True label",
-        title="Confusion matrix",
     )
+    ax.set_title("Confusion matrix", fontsize=9)
+    ax.xaxis.label.set_size(8)
+    ax.yaxis.label.set_size(8)
+    ax.tick_params(labelsize=7)
     ax.tick_params(axis="x", labelrotation=45)
-    fontsize = max(5, 12 - n // 4)
+    fontsize = max(5, 8 - n // 10)
     for i in range(n):
         for j in range(n):
             ax.text(

@@ -49,7 +49,7 @@ def decision_boundary_figure(
     if out.shape[0] != grid.shape[0]:
         raise DataError(f"predict_fn returned {out.shape[0]} rows for {grid.shape[0]} points")
 
-    fig = new_figure(6, 5)
+    fig = new_figure(4.4, 3.6)  # about TensorBoard's image card, fonts legible in it
     ax = fig.add_subplot()
     if out.ndim == 2 and out.shape[1] > 1:
         classes = np.argmax(out, axis=1).reshape(xx.shape)
@@ -75,9 +75,11 @@ def decision_boundary_figure(
         cmap="tab10",
         vmin=0,
         vmax=9,
-        s=12,
+        s=6,
         edgecolors="k",
-        linewidths=0.3,
+        linewidths=0.2,
     )
-    ax.set(title=title, xlabel="x1", ylabel="x2")
+    ax.set(xlabel="x1", ylabel="x2")
+    ax.set_title(title, fontsize=8)
+    ax.tick_params(labelsize=7)
     return fig

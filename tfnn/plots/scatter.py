@@ -34,7 +34,7 @@ def scatter_figure(
     classes = np.unique(labels)
     # tab10 repeats after 10 classes; tab20 keeps up to 20 classes distinct.
     cmap = "tab10" if len(classes) <= 10 else "tab20"
-    fig = new_figure(7, 6)
+    fig = new_figure(4.6, 3.6)  # about TensorBoard's image card, fonts legible in it
     ax = fig.add_subplot()
     palette = matplotlib.colormaps[cmap]
     for index, label in enumerate(classes):
@@ -42,13 +42,19 @@ def scatter_figure(
         ax.scatter(
             points2d[mask, 0],
             points2d[mask, 1],
-            s=8,
+            s=4,
             color=palette(index % palette.N),
             label=class_name(int(label), class_names),
         )
     # Outside the axes: a t-SNE map has no empty corner to put it in.
     ax.legend(
-        loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, markerscale=2, title="class"
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize=7,
+        title_fontsize=7,
+        markerscale=2,
+        title="class",
     )
-    ax.set(title=title, xticks=[], yticks=[])
+    ax.set(xticks=[], yticks=[])
+    ax.set_title(title, fontsize=8)
     return fig

@@ -8,6 +8,7 @@ compiled call (``steps_per_execution``), so logging stays off the hot path.
 from __future__ import annotations
 
 import os
+import time
 
 import keras
 import tensorflow as tf
@@ -16,6 +17,8 @@ from tfnn.tensorboard.writers import RunWriters, WritingCallback
 
 TRAIN_RUN = "train"
 LEARNING_RATE_TAG = "learning_rate"
+# Wall seconds of each epoch (training steps and the callbacks before this one).
+SECONDS_TAG = "epoch_seconds"
 
 
 def global_step(model: keras.Model) -> int:
@@ -42,7 +45,8 @@ def step_tag(metric: str) -> str:
 
 class ScalarLogger(WritingCallback, keras.callbacks.Callback):
     """Writes loss and metrics every N steps (``train``) and per epoch (``train`` and,
-    for Keras' ``val_*`` logs, ``validation_name``), plus the learning rate.
+    for Keras' ``val_*`` logs, ``validation_name``), plus the learning rate and the
+    epoch's wall seconds (``epoch_seconds``).
 
     Step scalars are the mean over the steps since the previous point, recovered from
     Keras' running epoch means, so the curve shows the loss at that point of training
@@ -81,6 +85,7 @@ class ScalarLogger(WritingCallback, keras.callbacks.Callback):
             self._last_logged = global_step(self.model)
         self._previous_batch = -1
         self._previous_means = {}
+        self._epoch_started = time.perf_counter()
 
     def on_train_batch_end(self, batch, logs=None):
         if self.every_steps <= 0 or not logs:
@@ -110,6 +115,7 @@ class ScalarLogger(WritingCallback, keras.callbacks.Callback):
                 if not name.startswith("val_"):
                     tf.summary.scalar(epoch_tag(name), float(value))
             tf.summary.scalar(LEARNING_RATE_TAG, current_learning_rate(self.model.optimizer))
+            tf.summary.scalar(SECONDS_TAG, time.perf_counter() - self._epoch_started)
         validation = {name[4:]: value for name, value in logs.items() if name.startswith("val_")}
         if validation:
             with self.writers[self.validation_name].as_default(step=step):

@@ -20,7 +20,7 @@ from tfnn.data.dataset import Dataset
 from tfnn.distribute.cluster import RUN_DIR_PREFIX
 from tfnn.errors import TrainingDiverged
 from tfnn.results import command_line
-from tfnn.tensorboard.hparams import TFNN_HPARAMS, metrics_for, model_summary, write_final_metrics
+from tfnn.tensorboard.hparams import TFNN_HPARAMS, TFNN_METRICS, model_summary, write_final_metrics
 from tfnn.tensorboard.writers import RunWriters
 from tfnn.training.backup import EpochBackup, backed_up_epoch
 from tfnn.training.callbacks import ProgressPrinter, StopOnInterrupt, StopOnNaN
@@ -173,9 +173,9 @@ def run_tensorboard(
     count = config.embedding_samples
     return tensorboard.callbacks(
         writers,
-        hparams=config.hparams(),
+        hparams=run_hparams(config, plan, len(dataset.x_train)),
         hparams_domains=TFNN_HPARAMS,
-        metrics=metrics_for(("test", monitor, "train") if monitor != "test" else ("test", "train")),
+        metrics=TFNN_METRICS,
         settings=config.to_dict(),
         log_every=config.log_every,
         statistics_every=config.stats_every if config.layer_statistics else 0,
@@ -191,6 +191,14 @@ def run_tensorboard(
         validation_name=monitor,
         seed=config.seed,
     )
+
+
+def run_hparams(config: TrainConfig, plan: StepPlan, train_samples: int) -> dict:
+    """The config's hyperparameters, with ``epochs`` the passes over the training set
+    the run makes (a fraction for a ``steps`` budget shorter than a pass)."""
+    passes = plan.total_steps * plan.global_batch_size / train_samples
+    epochs = config.epochs if config.steps <= 0 else round(passes, 3)
+    return {**config.hparams(), "epochs": epochs}
 
 
 def evaluate(model: keras.Model, dataset: Dataset) -> dict[str, float]:
