@@ -26,6 +26,17 @@ def global_step(model: keras.Model) -> int:
     return int(keras.ops.convert_to_numpy(model.optimizer.iterations))
 
 
+def step_after_batch(epoch_start: int, batch: int, params: dict) -> int:
+    """The optimizer's step after ``batch`` of an epoch that began at ``epoch_start``,
+    without reading the variable (a device sync on every batch otherwise).
+
+    With ``steps_per_execution``, Keras reports an epoch's last call as a full one
+    (batch 49 of a 45-step epoch).
+    """
+    steps = params.get("steps")
+    return epoch_start + (min(batch, steps - 1) if steps else batch) + 1
+
+
 def current_learning_rate(optimizer: keras.optimizers.Optimizer) -> float:
     """The learning rate now, evaluating a schedule at the optimizer's iteration."""
     learning_rate = optimizer.learning_rate
@@ -83,6 +94,7 @@ class ScalarLogger(WritingCallback, keras.callbacks.Callback):
             # Read here, not at train begin: a backup callback restores the optimizer's
             # iterations in its own on_train_begin, which may come after this one.
             self._last_logged = global_step(self.model)
+        self._epoch_start = global_step(self.model)
         self._previous_batch = -1
         self._previous_means = {}
         self._epoch_started = time.perf_counter()
@@ -90,11 +102,9 @@ class ScalarLogger(WritingCallback, keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         if self.every_steps <= 0 or not logs:
             return
-        step = global_step(self.model)
+        step = step_after_batch(self._epoch_start, batch, self.params)
         if step // self.every_steps <= self._last_logged // self.every_steps:
             return
-        # With steps_per_execution, Keras reports an epoch's last call as a full one
-        # (batch 49 of a 45-step epoch).
         steps = self.params.get("steps")
         batch = min(batch, steps - 1) if steps else batch
         window = max(1, batch - self._previous_batch)

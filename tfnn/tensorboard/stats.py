@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfnn.tensorboard.histograms import write_norm_statistics, write_tensor_statistics
-from tfnn.tensorboard.scalars import TRAIN_RUN, global_step
+from tfnn.tensorboard.scalars import TRAIN_RUN, global_step, step_after_batch
 from tfnn.tensorboard.writers import RunWriters, WritingCallback
 
 ACTIVATION_SUFFIX = "_act"
@@ -164,16 +164,17 @@ class LayerStatistics(WritingCallback, keras.callbacks.Callback):
         self._last_logged = step
 
     def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = global_step(self.model)  # once an epoch, not once a batch
         if self._last_logged is None:
             # Here, not at train begin: a backup callback may restore the iterations later.
-            self._last_logged = global_step(self.model)
+            self._last_logged = self._epoch_start
             if self._last_logged == 0:
                 self.write(0)
 
     def on_train_batch_end(self, batch, logs=None):
         if self.every_steps <= 0:
             return
-        step = global_step(self.model)
+        step = step_after_batch(self._epoch_start, batch, self.params)
         if step // self.every_steps > self._last_logged // self.every_steps:
             self.write(step)
 

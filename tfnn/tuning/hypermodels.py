@@ -4,8 +4,8 @@
 uses and calls the same builder (``build_digits_model`` / ``build_dense``) and
 ``compile_model``, so a tuned configuration is exactly a `tfnn train` run.
 ``fit(hp, model)`` tunes the batch size and the number of epochs and trains the
-way `tfnn train` does: the same seeded stream of batches (``make_training_stream``)
-and the same steps per compiled call.
+way `tfnn train` does: through the same fit path (``fit_model``: the same seeded
+stream of batches) and the same steps per compiled call.
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ from tfnn.experiments.digits import build_digits_model
 from tfnn.experiments.mnist import build_dense
 from tfnn.training.callbacks import StopOnInterrupt
 from tfnn.training.compile import compile_model
+from tfnn.training.fit import TrainingData, fit_model
+from tfnn.training.plan import StepPlan
 from tfnn.training.seeding import seed_everything
-from tfnn.training.streams import EVALUATION_BATCH_SIZE, make_dataset, make_training_stream
 from tfnn.tuning.splits import SearchData
 
 ACTIVATIONS = ("sigmoid", "relu", "tanh")
@@ -88,10 +89,6 @@ class ConfigHyperModel(keras_tuner.HyperModel):
         # What the last fit measured, for the tuner's per-trial line and fit.json.
         self.last_fit_seconds = 0.0
         self.last_metrics: dict[str, float] = {}
-        # Converted once per search, not once per trial.
-        self.validation_data = make_dataset(
-            data.x_validation, data.y_validation, EVALUATION_BATCH_SIZE, shuffle=False, seed=0
-        )
 
     def training_hyperparameters(self, hp: keras_tuner.HyperParameters) -> dict:
         """The batch size and epochs, as config fields."""
@@ -140,7 +137,7 @@ class ConfigHyperModel(keras_tuner.HyperModel):
         config = self.config_from_hp(hp)
         data = self.data
         history, self.last_fit_seconds = self.train(
-            model, config, data.x_fit, data.y_fit, self.validation_data, callbacks
+            model, config, data.x_fit, data.y_fit, (data.x_validation, data.y_validation), callbacks
         )
         self.last_metrics = {name: float(values[-1]) for name, values in history.history.items()}
         loss = self.last_metrics.get("loss", math.nan)
@@ -157,29 +154,33 @@ class ConfigHyperModel(keras_tuner.HyperModel):
         config: TrainConfig,
         x: np.ndarray,
         y: np.ndarray,
-        validation_data=None,
+        validation: tuple[np.ndarray, np.ndarray] | None = None,
         callbacks: Sequence[keras.callbacks.Callback] = (),
     ) -> tuple[keras.callbacks.History, float]:
-        """``model.fit`` on `tfnn train`'s stream of batches for the config's epochs.
+        """Trains through `tfnn train`'s fit path (:func:`tfnn.training.fit.fit_model`: the
+        same seeded stream of batches) for the config's epochs.
 
         Args:
-            validation_data: A ``tf.data`` dataset scored at :func:`validation_epochs`,
-                or None.
+            validation: Held-out ``(x, y)`` scored at :func:`validation_epochs`, or None.
 
         Returns:
-            (history, seconds spent in ``model.fit``).
+            (history, seconds spent fitting).
         """
-        train_data = make_training_stream(x, y, config.batch_size, config.seed)
+        history = keras.callbacks.History()
+        plan = StepPlan(config.epochs, steps_per_pass(len(x), config.batch_size), config.batch_size)
+        data = TrainingData(
+            x,
+            y,
+            config.seed,
+            validation=validation,
+            validation_epochs=validation_epochs(config.epochs),
+        )
         started = time.perf_counter()
-        history = model.fit(
-            train_data,
-            epochs=config.epochs,
-            steps_per_epoch=steps_per_pass(len(x), config.batch_size),
-            validation_data=validation_data,
-            validation_freq=validation_epochs(config.epochs),
-            callbacks=[*callbacks, keras.callbacks.TerminateOnNaN(), StopOnInterrupt()],
-            shuffle=False,  # the stream is already shuffled, pass by pass
-            verbose=0,
+        fit_model(
+            model,
+            data,
+            plan,
+            [*callbacks, keras.callbacks.TerminateOnNaN(), StopOnInterrupt(), history],
         )
         return history, time.perf_counter() - started
 
