@@ -91,15 +91,15 @@ class TuneConfig:
         check.check_int("train_samples", self.train_samples, minimum=0, maximum=60_000)
         if self.strategy == "multiworker":
             raise ConfigError(
-                "--strategy multiworker is not for tune: --workers N runs trials in parallel"
+                "{strategy} multiworker is not for tune: {workers} N runs trials in parallel"
             )
         check.check_choice("strategy", self.strategy, ("default", "mirrored"))
         if not isinstance(self.project_dir, str):
-            raise ConfigError("--project-dir must be a directory path")
+            raise ConfigError("{project_dir} must be a directory path")
         if self.resume and self.overwrite:
-            raise ConfigError("--resume and --overwrite contradict each other: choose one")
+            raise ConfigError("{resume} and {overwrite} contradict each other: choose one")
         if self.train_samples and self.experiment != "mnist-dnn":
-            raise ConfigError("--train-samples is for mnist-dnn only")
+            raise ConfigError("{train_samples} is for mnist-dnn only")
 
     @property
     def project_path(self) -> Path:
@@ -141,14 +141,14 @@ def prepare_project(config: TuneConfig) -> bool:
             without ``--yes``.
     """
     project = config.project_path
-    flag = f"--project-dir {str(project)!r}"
+    flag = f"{{project_dir}} {str(project)!r}"
     if project.exists() and not project.is_dir():
         raise ConfigError(f"{flag} is a file: give a directory")
     if config.overwrite and project.exists() and not _is_empty_dir(project):
         if not config.yes:
             raise ConfigError(
-                f"{flag} is not empty: --overwrite deletes it, add --yes to confirm "
-                "(or drop --overwrite to continue that search)"
+                f"{flag} is not empty: {{overwrite}} deletes it, add {{yes}} to confirm "
+                "(or drop {overwrite} to continue that search)"
             )
         import shutil
 
@@ -156,26 +156,28 @@ def prepare_project(config: TuneConfig) -> bool:
     saved_file = project / TUNE_CONFIG_FILE
     resuming = saved_file.is_file()
     if config.resume and not resuming:
-        raise ConfigError(f"--resume: {flag} holds no search to continue ({saved_file} is missing)")
+        raise ConfigError(
+            f"{{resume}}: {flag} holds no search to continue ({saved_file} is missing)"
+        )
     if not resuming and project.exists() and not _is_empty_dir(project):
         raise ConfigError(
             f"{flag} holds files but no {TUNE_CONFIG_FILE}: not a tfnn search; "
-            "choose another directory or add --overwrite --yes"
+            "choose another directory or add {overwrite} {yes}"
         )
     if resuming:
         try:
             saved = TuneConfig.from_dict(json.loads(saved_file.read_text()))
         except (ValueError, TypeError, ConfigError) as error:
-            raise ConfigError(f"{saved_file} is unreadable ({error}); use --overwrite") from None
+            raise ConfigError(f"{saved_file} is unreadable ({error}); use {{overwrite}}") from None
         differences = [
-            f"{check.flag(name)} {value!r} (now {getattr(config, name)!r})"
+            f"{{{name}}} {value!r} (now {getattr(config, name)!r})"
             for name, value in saved.search_settings().items()
             if getattr(config, name) != value
         ]
         if differences:
             raise ConfigError(
                 f"{flag} holds a search with " + ", ".join(differences) + ": rerun with "
-                "those settings to continue it, or use another --project-dir or --overwrite"
+                "those settings to continue it, or use another {project_dir} or {overwrite}"
             )
         return True
     try:

@@ -9,20 +9,19 @@ On one machine the `tfnn tune` process itself is the chief: it has already
 imported TensorFlow and loaded the data, so it serves the oracle (keras-tuner's
 own ``OracleServicer``) while N worker processes, started here with their output
 prefixed, run the trials; a separate chief process would import TensorFlow while
-the workers do, on the same cores, and delay their first trials. Run as
-``python -m`` this module is one process of either role (for several machines),
-or one share of the cross-validation that follows the search.
+the workers do, on the same cores, and delay their first trials. Each process is
+``python -m tfnn.tuning`` (``tfnn/tuning/__main__.py``): one process of either role
+(for several machines), or one share of the cross-validation that follows the search.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 
 from tfnn.configs.tune import TuneConfig
 from tfnn.distribute.launch import (
@@ -31,7 +30,6 @@ from tfnn.distribute.launch import (
     ProcessGroup,
     available_cores,
     describe_exit,
-    exit_with_parent,
     worker_threads,
 )
 from tfnn.errors import TfnnError
@@ -95,7 +93,7 @@ def _process_argv(config: TuneConfig, threads: int, *extra: str) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "tfnn.tuning.distributed",
+        "tfnn.tuning",
         "--threads",
         str(threads),
         "--config-json",
@@ -174,44 +172,3 @@ def cross_validate_on_workers(
             argv = _process_argv(config, threads, "--cross-validate", ",".join(trial_ids))
             group.start(f"cv{index}", argv, {})
         _wait_for_workers(group)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """One chief or worker process (its role comes from ``KERASTUNER_TUNER_ID``), or
-    one share of the cross-validation after the search (``--cross-validate``)."""
-    parser = argparse.ArgumentParser(
-        prog="python -m tfnn.tuning.distributed",
-        description="One process of `tfnn tune --workers N` (started by it, not by hand).",
-    )
-    # A chief only answers gRPC calls: one thread is plenty.
-    parser.add_argument("--threads", type=int, required=True, help="TF intra-op threads")
-    parser.add_argument("--config-json", required=True, help="the TuneConfig as JSON")
-    parser.add_argument("--cross-validate", default="", help="comma-separated trial ids")
-    args = parser.parse_args(argv)
-    config = TuneConfig.from_dict(json.loads(args.config_json))
-    exit_with_parent()
-
-    from tfnn.quiet import import_tensorflow_quietly
-
-    import_tensorflow_quietly()
-    import tensorflow as tf
-
-    # Before any op runs: the thread pools are fixed when TensorFlow's runtime starts.
-    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
-
-    from tfnn.tuning.search import cross_validate_trials, run_role
-
-    try:
-        if args.cross_validate:
-            cross_validate_trials(config, args.cross_validate.split(","))
-        else:
-            run_role(config)
-    except TfnnError as error:
-        print(f"tfnn: error: {error.with_flags()}", file=sys.stderr)
-        return error.exit_code
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

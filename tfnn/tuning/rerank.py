@@ -35,6 +35,29 @@ from tfnn.tuning.trial_memory import custom_gradient_names, forget_custom_gradie
 CV_FILE = "cv.json"
 
 
+def metric(trial, name: str) -> float | None:
+    if not trial.metrics.exists(name):
+        return None
+    return float(trial.metrics.get_last_value(name))
+
+
+def rank_trials(trials: list, objective: str) -> list:
+    """Best first by the objective; ties (accuracy on a few hundred samples moves in
+    steps of 1/n) go to the better other metric, then the lower trial id, so the
+    pick does not depend on the order in which workers finished."""
+
+    def key(trial) -> tuple:
+        accuracy = metric(trial, "val_accuracy")
+        loss = metric(trial, "val_loss")
+        accuracy = -math.inf if accuracy is None else accuracy
+        loss = math.inf if loss is None else loss
+        if objective == "val_loss":
+            return (trial.score, -accuracy, trial.trial_id)
+        return (-trial.score, loss, trial.trial_id)
+
+    return sorted(trials, key=key)
+
+
 @dataclasses.dataclass(frozen=True)
 class CrossValidation:
     """One configuration's k-fold scores (NaN accuracy and loss for a diverged fold)."""

@@ -1,48 +1,26 @@
 """`tfnn tune`: keras-tuner's RandomSearch, then the best configuration retrained and tested once.
 
 The search loop, the oracle, per-trial TensorBoard runs with HParams, resuming
-and the distributed chief/worker protocol are keras-tuner's own; this module
-adds what the project needs around them: data loaded once, a one-line report
-and a measured fit time per trial, the cross-validated choice among the best
-trials (``tfnn.tuning.rerank``), and ``best.json``/``best.md``.
-
-What a trial costs besides its fit (measured on a 20-trial digits search, see
-README "Hyperparameter search"): keras-tuner's ``_try_build`` runs two full
-garbage collections per trial (``clear_session`` and its own ``gc.collect``),
-~0.5 s each with TensorFlow's ~400,000 objects alive, so the search freezes
-those objects once (``gc.freeze``); and ``Tuner.run_trial`` saves the weights
-after every epoch that improves the objective (~50 ms an h5 file, ~10 per
-trial) for ``get_best_models``, which tfnn never calls: it retrains the best
-configuration instead, so trials keep no weights.
+and the distributed chief/worker protocol are keras-tuner's own
+(``tfnn.tuning.tuner``); this module drives them: data loaded once, the search
+in one process or served to workers, the cross-validated choice among the best
+trials (``tfnn.tuning.rerank``), the retrain and test of the best, and
+``best.json``/``best.md`` (``tfnn.tuning.report``).
 """
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import json
-import logging
-import math
-import os
-import re
-import shutil
 import time
-from collections.abc import Callable
 from pathlib import Path
 
-import keras
 import keras_tuner
-import tensorflow as tf
-from keras_tuner.src import config as keras_tuner_config
-from keras_tuner.src import utils as keras_tuner_utils
-from keras_tuner.src.engine import conditions as keras_tuner_conditions
 
 from tfnn.configs.mnist import MnistDnnConfig
 from tfnn.configs.tune import TuneConfig
-from tfnn.configs.validation import flag
 from tfnn.data.digits import load_digits
 from tfnn.distribute.launch import free_port
-from tfnn.errors import ConfigError, TfnnError
+from tfnn.errors import TfnnError
 from tfnn.experiments.mnist import load_mnist_for
 from tfnn.results import command_line, library_versions, write_json
 from tfnn.training.streams import EVALUATION_BATCH_SIZE, make_dataset
@@ -52,60 +30,33 @@ from tfnn.tuning.distributed import (
     serve_workers,
 )
 from tfnn.tuning.hypermodels import HYPERMODELS, ConfigHyperModel
-from tfnn.tuning.rerank import CrossValidation, rerank_trials
+from tfnn.tuning.report import (
+    active_values,
+    best_cross_validation,
+    best_markdown,
+    cross_validation_summary,
+    train_command,
+)
+from tfnn.tuning.rerank import metric, rank_trials, rerank_trials
 from tfnn.tuning.splits import SearchData, split_for_search
-from tfnn.tuning.trial_memory import (
-    custom_gradient_names,
-    forget_custom_gradients,
-    frozen_garbage,
+from tfnn.tuning.trial_memory import frozen_garbage
+from tfnn.tuning.tuner import (
+    ENDED_STATUSES,
+    FIT_FILE,
+    TENSORBOARD_DIR,
+    PrintFunction,
+    TfnnRandomSearch,
+    make_tuner,
+    run_trials,
+    tensorboard_callback,
 )
 
-TENSORBOARD_DIR = "tensorboard"
+__all__ = ["load_search_data", "run_search", "cross_validate_trials", "run_role", "train_command"]
+
 RETRAINED_RUN = "best-retrained"
-FIT_FILE = "fit.json"
 BEST_JSON = "best.json"
 BEST_MARKDOWN = "best.md"
 TOP_TRIALS = 10
-ENDED_STATUSES = ("COMPLETED", "FAILED")
-
-PrintFunction = Callable[..., None]
-
-
-class _DropRetracingWarnings(logging.Filter):
-    """Every trial builds a new model and so traces new functions: expected, not a problem."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "triggered tf.function retracing" not in record.getMessage()
-
-
-def _save_json_atomically(path, content) -> str:
-    """keras-tuner's ``utils.save_json``, but written to a temporary file and renamed."""
-    text = json.dumps(content)
-    temporary = f"{path}.tmp-{os.getpid()}"
-    with open(temporary, "w") as file:
-        file.write(text)
-    os.replace(temporary, path)
-    return text
-
-
-def _adjust_keras_tuner() -> None:
-    """keras-tuner 1.4.8 behaviours changed for every search in this process.
-
-    - It rewrites ``oracle.json`` and ``trial.json`` in place, so a kill -9
-      during a write leaves an empty file and the search cannot be reloaded:
-      every state file goes through ``utils.save_json``, made atomic here.
-    - ``Parent.to_proto()`` prints each conditional scope's first value ("True")
-      on every gRPC call of a distributed search: a leftover debug print.
-    - It prints the traceback of every failed trial; trial.json keeps it and the
-      per-trial line says what failed, so a NaN trial costs one line, not thirty.
-    """
-    keras_tuner_utils.save_json = _save_json_atomically
-    keras_tuner_conditions.print = lambda *args, **kwargs: None
-    keras_tuner_config.DEBUG = False
-    logging.getLogger("tensorflow").addFilter(_DropRetracingWarnings())
-
-
-_adjust_keras_tuner()
 
 
 def load_search_data(config: TuneConfig) -> SearchData:
@@ -117,211 +68,6 @@ def load_search_data(config: TuneConfig) -> SearchData:
             MnistDnnConfig(data=config.data, train_samples=config.train_samples)
         )
     return split_for_search(dataset, config.validation_fraction, config.seed)
-
-
-def tensorboard_callback(log_dir: str | os.PathLike) -> keras.callbacks.TensorBoard:
-    """Epoch scalars only: keras-tuner gives each trial its own run dir and HParams."""
-    return keras.callbacks.TensorBoard(
-        log_dir=str(log_dir), update_freq="epoch", histogram_freq=0, write_graph=False
-    )
-
-
-def _resident_megabytes() -> float | None:
-    """This process's resident memory (Linux), to show it stays flat across trials."""
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
-    except (OSError, IndexError, ValueError):
-        return None
-    return round(pages * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
-
-
-def active_values(hyperparameters: keras_tuner.HyperParameters) -> dict:
-    """The values a trial used (``l2`` only where ``use_l2`` is on)."""
-    return {
-        name: value
-        for name, value in hyperparameters.values.items()
-        if hyperparameters.is_active(name)
-    }
-
-
-def _last_line(text: str | None) -> str:
-    """A traceback's last line without the exception's class name."""
-    lines = (text or "").strip().splitlines()
-    if not lines:
-        return "no message"
-    return re.sub(r"^[\w.]+(Error|Exception): ", "", lines[-1])
-
-
-def _format_value(value) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
-def repair_reloaded_oracle(oracle: keras_tuner.Oracle) -> None:
-    """Makes a reloaded oracle re-run exactly the trials that did not finish.
-
-    keras-tuner saves a trial's file and then ``oracle.json``; a kill between
-    the two leaves a finished trial listed as ongoing (it would run twice) or a
-    started trial missing from the ongoing list (it would never run). The trial
-    files are the truth: ended ones leave the retry queue, unfinished ones join it.
-    """
-    ended = [
-        trial_id for trial_id, trial in oracle.trials.items() if trial.status in ENDED_STATUSES
-    ]
-    unfinished = [trial_id for trial_id in oracle.trials if trial_id not in ended]
-    oracle._retry_queue = [trial_id for trial_id in oracle._retry_queue if trial_id in unfinished]
-    oracle._retry_queue += [
-        trial_id for trial_id in unfinished if trial_id not in oracle._retry_queue
-    ]
-    oracle.end_order += [trial_id for trial_id in ended if trial_id not in oracle.end_order]
-    for trial_id in ended:
-        oracle._run_times[trial_id] = max(1, oracle._run_times[trial_id])
-
-
-class TfnnRandomSearch(keras_tuner.RandomSearch):
-    """keras-tuner's RandomSearch plus a one-line report and a fit-time file per trial.
-
-    Args:
-        hypermodel: The experiment's :class:`ConfigHyperModel`.
-        print_fn: Where the per-trial lines go.
-        **kwargs: ``keras_tuner.RandomSearch`` arguments.
-    """
-
-    def __init__(self, hypermodel: ConfigHyperModel, print_fn: PrintFunction = print, **kwargs):
-        # Set before keras-tuner's __init__, which may call reload().
-        self.print_fn = print_fn
-        self.reloaded = False
-        super().__init__(hypermodel, **kwargs)
-
-    @property
-    def tensorboard_dir(self) -> Path:
-        return Path(self.project_dir) / TENSORBOARD_DIR
-
-    def reload(self) -> None:
-        super().reload()
-        self.reloaded = True
-        if not self._is_worker():
-            repair_reloaded_oracle(self.oracle)
-
-    def run_trial(self, trial, *args, **kwargs) -> list:
-        """keras-tuner's ``Tuner.run_trial`` without its two per-trial callbacks.
-
-        ``SaveBestEpoch`` writes the weights after each improving epoch (for
-        ``get_best_models``; tfnn retrains the best configuration instead), and
-        ``TunerCallback`` forwards batch and epoch events to tuner hooks this
-        tuner does not use. The rest is keras-tuner's: callbacks deep-copied per
-        execution, a TensorBoard run dir and HParams per trial,
-        ``_build_and_fit_model``.
-        """
-        original_callbacks = kwargs.pop("callbacks", [])
-        histories = []
-        for execution in range(self.executions_per_trial):
-            copied_kwargs = copy.copy(kwargs)
-            callbacks = self._deepcopy_callbacks(original_callbacks)
-            self._configure_tensorboard_dir(callbacks, trial, execution)
-            copied_kwargs["callbacks"] = callbacks
-            histories.append(self._build_and_fit_model(trial, *args, **copied_kwargs))
-        return histories
-
-    def load_model(self, trial):
-        raise NotImplementedError(
-            "tfnn trials keep no weights (see run_trial): build and train "
-            "trial.hyperparameters again, as report_best does"
-        )
-
-    def on_trial_begin(self, trial) -> None:
-        self.gradients_before_trial = custom_gradient_names()
-        self.hypermodel.last_fit_seconds = 0.0
-        self.hypermodel.last_metrics = {}
-        # Only a trial re-run after a kill has a run dir already: start it afresh so
-        # TensorBoard does not show the killed attempt's curves beside the new ones.
-        shutil.rmtree(self.tensorboard_dir / str(trial.trial_id), ignore_errors=True)
-        super().on_trial_begin(trial)
-
-    def on_trial_end(self, trial) -> None:
-        fit_seconds = self.hypermodel.last_fit_seconds
-        # Written before the oracle hears of the end, so a finished search has every file.
-        write_json(
-            Path(self.get_trial_dir(trial.trial_id)) / FIT_FILE,
-            {
-                "fit_seconds": round(fit_seconds, 4),
-                "tuner_id": self.tuner_id,
-                "pid": os.getpid(),
-                "resident_mb": _resident_megabytes(),
-                "status": trial.status,
-            },
-        )
-        if trial.status == "COMPLETED":
-            metrics = self.hypermodel.last_metrics
-            outcome = " ".join(
-                f"{name} {metrics[name]:.4f}"
-                for name in ("val_accuracy", "val_loss")
-                if name in metrics
-            )
-        else:
-            # keras-tuner keeps the traceback; its last line says what went wrong.
-            outcome = f"FAILED: {_last_line(trial.message)}"
-        values = " ".join(
-            f"{name}={_format_value(value)}"
-            for name, value in active_values(trial.hyperparameters).items()
-        )
-        self.print_fn(
-            f"trial {trial.trial_id} of {self.oracle.max_trials}: {outcome} "
-            f"({fit_seconds:.1f} s fit) {values}",
-            flush=True,
-        )
-        super().on_trial_end(trial)
-        forget_custom_gradients(self.gradients_before_trial)
-
-
-def make_tuner(
-    config: TuneConfig, hypermodel: ConfigHyperModel, print_fn: PrintFunction = print
-) -> TfnnRandomSearch:
-    """keras-tuner's RandomSearch on the project directory, continuing what is there."""
-    project = config.project_path.resolve()
-    try:
-        tuner = TfnnRandomSearch(
-            hypermodel,
-            print_fn=print_fn,
-            objective=config.objective,
-            max_trials=config.trials,
-            # keras-tuner reads seed 0 as "no seed" and draws a random one.
-            seed=config.seed + 1,
-            max_consecutive_failed_trials=config.max_consecutive_failures,
-            directory=str(project.parent),
-            project_name=project.name,
-            # prepare_project has already deleted the directory when asked to.
-            overwrite=False,
-            # keras-tuner builds and fits each trial's model in the strategy's scope.
-            distribution_strategy=(
-                tf.distribute.MirroredStrategy() if config.strategy == "mirrored" else None
-            ),
-        )
-        # keras-tuner reloads only when this tuner id's own file exists; a search
-        # that another id started (a chief, or tuner0 before a distributed rerun)
-        # is the same oracle, so it is reloaded explicitly.
-        if not tuner.reloaded and not tuner._is_worker() and (project / "oracle.json").exists():
-            tuner.reload()
-    except (ValueError, KeyError, RuntimeError) as error:
-        raise ConfigError(
-            f"--project-dir {str(config.project_dir or project)!r}: cannot continue the "
-            f"search there ({type(error).__name__}: {error}); use --overwrite --yes"
-        ) from None
-    return tuner
-
-
-def run_trials(tuner: TfnnRandomSearch) -> None:
-    """``tuner.search`` with a TensorBoard callback; keras-tuner errors become one line."""
-    try:
-        with frozen_garbage():
-            tuner.search(callbacks=[tensorboard_callback(tuner.tensorboard_dir)], verbose=0)
-    except RuntimeError as error:
-        if "consecutive failures" not in str(error):
-            raise
-        raise TfnnError(
-            f"search stopped after {tuner.oracle.max_consecutive_failed_trials} failed trials "
-            f"in a row (last: {_last_line(str(error))}); narrow the space, or rerun with a higher "
-            "--max-consecutive-failures to continue"
-        ) from None
 
 
 def _hypermodel(config: TuneConfig, data: SearchData) -> ConfigHyperModel:
@@ -385,46 +131,6 @@ def _read_fit_file(trial_dir: Path) -> dict:
         return json.loads((trial_dir / FIT_FILE).read_text())
     except (OSError, ValueError):
         return {}
-
-
-def _metric(trial, name: str) -> float | None:
-    if not trial.metrics.exists(name):
-        return None
-    return float(trial.metrics.get_last_value(name))
-
-
-def rank_trials(trials: list, objective: str) -> list:
-    """Best first by the objective; ties (accuracy on a few hundred samples moves in
-    steps of 1/n) go to the better other metric, then the lower trial id, so the
-    pick does not depend on the order in which workers finished."""
-
-    def key(trial) -> tuple:
-        accuracy = _metric(trial, "val_accuracy")
-        loss = _metric(trial, "val_loss")
-        accuracy = -math.inf if accuracy is None else accuracy
-        loss = math.inf if loss is None else loss
-        if objective == "val_loss":
-            return (trial.score, -accuracy, trial.trial_id)
-        return (-trial.score, loss, trial.trial_id)
-
-    return sorted(trials, key=key)
-
-
-def train_command(config) -> str:
-    """The `tfnn train` command line that trains ``config`` (flags that differ from defaults)."""
-    defaults = type(config)()
-    words = ["tfnn", "train", config.experiment]
-    for field in dataclasses.fields(config):
-        value = getattr(config, field.name)
-        if value == getattr(defaults, field.name):
-            continue
-        if isinstance(value, bool):
-            words.append(flag(field.name) if value else "--no-" + flag(field.name)[2:])
-        elif isinstance(value, tuple):
-            words += [flag(field.name), ",".join(str(item) for item in value)]
-        else:
-            words += [flag(field.name), repr(value) if isinstance(value, float) else str(value)]
-    return " ".join(words)
 
 
 def report_best(
@@ -511,8 +217,8 @@ def report_best(
         return {
             "trial_id": trial.trial_id,
             "score": trial.score,
-            "val_accuracy": _metric(trial, "val_accuracy"),
-            "val_loss": _metric(trial, "val_loss"),
+            "val_accuracy": metric(trial, "val_accuracy"),
+            "val_loss": metric(trial, "val_loss"),
             "fit_seconds": fit_files[trial.trial_id].get("fit_seconds"),
             "hyperparameters": active_values(trial.hyperparameters),
         }
@@ -571,162 +277,3 @@ def report_best(
     (project / BEST_MARKDOWN).write_text(markdown)
     print_fn("\n" + markdown, flush=True)
     return summary
-
-
-def best_cross_validation(ranking: list[CrossValidation], trial_id: str) -> dict:
-    """The chosen trial's cross-validation means, when it had any."""
-    result = next((result for result in ranking if result.trial_id == trial_id), None)
-    if result is None:
-        return {}
-    values = result.to_dict()
-    return {
-        "cv_accuracy": values["mean_accuracy"],
-        "cv_accuracy_std": values["accuracy_std"],
-        "cv_loss": values["mean_loss"],
-    }
-
-
-def cross_validation_summary(
-    config: TuneConfig,
-    ranking: list[CrossValidation],
-    trials: dict,
-    validation_best,
-    seconds: float,
-) -> dict | None:
-    """best.json's account of the cross-validation that chose among the top trials
-    (None when the validation split alone chose)."""
-    if not ranking:
-        return None
-    return {
-        "folds": config.cv_folds,
-        "candidates": len(ranking),
-        "seconds": round(seconds, 3),
-        "chosen_trial_id": ranking[0].trial_id if not ranking[0].failed else None,
-        "validation_best_trial_id": validation_best.trial_id,
-        "ranking": [
-            {
-                **result.to_dict(),
-                "val_accuracy": _metric(trials[result.trial_id], "val_accuracy"),
-                "hyperparameters": active_values(trials[result.trial_id].hyperparameters),
-            }
-            for result in ranking
-        ],
-    }
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    return _format_value(value).replace("|", "\\|")
-
-
-def _trials_table(rows: list[dict], columns: dict[str, str]) -> list[str]:
-    """A Markdown table of trials: rank, trial id, ``columns`` (header: key), then
-    every hyperparameter any row has."""
-    names = list(dict.fromkeys(name for row in rows for name in row["hyperparameters"]))
-    headers = ["rank", "trial", *columns, *names]
-    lines = ["| " + " | ".join(headers) + " |", "| --- " * len(headers) + "|"]
-    for rank, row in enumerate(rows, start=1):
-        cells = [
-            str(rank),
-            row["trial_id"],
-            *(_cell(row[key]) for key in columns.values()),
-            *(_cell(row["hyperparameters"].get(name)) for name in names),
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
-
-
-def best_markdown(summary: dict) -> str:
-    """``best.md``: the best configuration, its accuracies, the top trials and the timing."""
-    best, timing, trials = summary["best"], summary["timing"], summary["trials"]
-    validation, cross_validation = summary["validation"], summary.get("cross_validation")
-    if cross_validation and cross_validation["chosen_trial_id"]:
-        chosen_by = (
-            f"Chosen by {cross_validation['folds']}-fold cross-validation among the top "
-            f"{cross_validation['candidates']} trials by {summary['objective']} (the "
-            f"validation split alone ranks trial {cross_validation['validation_best_trial_id']}"
-            " first)."
-        )
-    else:
-        chosen_by = f"Chosen by {summary['objective']} on the validation split."
-    lines = [
-        f"# tfnn tune {summary['experiment']}: best of {trials['completed']} completed trials",
-        "",
-        f"Project `{summary['project_dir']}`, objective `{summary['objective']}` on "
-        f"{validation['validation_samples']} held-out training samples "
-        f"({validation['fraction_of_training_split']:g} of the training split, stratified, "
-        f"seed {summary['seed']}); {trials['failed']} trials failed.",
-        "",
-        f"## Best: trial {best['trial_id']}",
-        "",
-        chosen_by,
-        "",
-        "| hyperparameter | value |",
-        "| --- | --- |",
-        *(f"| {name} | {_cell(value)} |" for name, value in best["hyperparameters"].items()),
-        "",
-        "| measure | value |",
-        "| --- | --- |",
-        f"| validation accuracy (trial) | {_cell(best['val_accuracy'])} |",
-        f"| validation loss (trial) | {_cell(best['val_loss'])} |",
-        *(
-            [
-                f"| cross-validation accuracy ({cross_validation['folds']} folds) | "
-                f"{_cell(best['cv_accuracy'])} ± {_cell(best['cv_accuracy_std'])} |"
-            ]
-            if best.get("cv_accuracy") is not None
-            else []
-        ),
-        f"| test accuracy (retrained on all {best['retrain_samples']} training samples, "
-        f"tested once on {best['test_samples']}) | {best['test_accuracy']:.4f} |",
-        f"| test loss | {best['test_loss']:.4f} |",
-        "",
-        f"Reproduce: `{best['train_command']}`",
-        "",
-        f"## Top {len(summary['top_trials'])} trials by {summary['objective']}",
-        "",
-        *_trials_table(
-            summary["top_trials"],
-            {"val_accuracy": "val_accuracy", "val_loss": "val_loss", "fit s": "fit_seconds"},
-        ),
-    ]
-    if cross_validation:
-        lines += [
-            "",
-            f"## {cross_validation['folds']}-fold cross-validation of the top "
-            f"{cross_validation['candidates']}",
-            "",
-            f"All {best['retrain_samples']} training samples, stratified folds (seed "
-            f"{summary['seed']}); each fold trains as the trial did. Best mean first.",
-            "",
-            *_trials_table(
-                cross_validation["ranking"],
-                {
-                    "cv accuracy": "mean_accuracy",
-                    "± (sd over folds)": "accuracy_std",
-                    "cv loss": "mean_loss",
-                    "val_accuracy (search)": "val_accuracy",
-                    "s": "seconds",
-                },
-            ),
-        ]
-    lines += [
-        "",
-        "## Timing (this run)",
-        "",
-        "| measure | value |",
-        "| --- | --- |",
-        f"| workers | {timing['workers']} |",
-        f"| trials ended | {trials['ended_in_this_run']} (of {trials['total']} in the project) |",
-        f"| search wall time | {timing['search_wall_seconds']:.1f} s |",
-        f"| trials per minute | {timing['trials_per_minute']:.2f} |",
-        f"| sum of trial fit times | {timing['fit_seconds']:.1f} s |",
-        f"| keras-tuner overhead (workers x wall - fits) | {timing['overhead_seconds']:.1f} s "
-        f"({timing['overhead_percent']:.1f} %) |",
-        f"| cross-validation of the top trials | {timing['cross_validation_seconds']:.1f} s |",
-        "",
-        f"TensorBoard: `{summary['tensorboard']}`",
-        "",
-    ]
-    return "\n".join(lines)

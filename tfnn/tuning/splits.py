@@ -46,7 +46,7 @@ def split_for_search(dataset: Dataset, fraction: float, seed: int) -> SearchData
         )
     except ValueError as error:
         raise ConfigError(
-            f"--validation-fraction {fraction!r} cannot split {len(dataset.x_train)} "
+            f"{{validation_fraction}} {fraction!r} cannot split {len(dataset.x_train)} "
             f"training samples by class: {error}"
         ) from None
     return SearchData(dataset, x_fit, y_fit, x_validation, y_validation)
@@ -60,5 +60,5 @@ def fold_indices(labels: np.ndarray, folds: int, seed: int) -> list[tuple[np.nda
         return list(splitter.split(np.zeros(len(labels)), labels))
     except ValueError as error:
         raise ConfigError(
-            f"--cv-folds {folds}: cannot split {len(labels)} training samples by class: {error}"
+            f"{{cv_folds}} {folds}: cannot split {len(labels)} training samples by class: {error}"
         ) from None
