@@ -22,7 +22,7 @@ import pytest
 from tfnn.cli import build_parser
 from tfnn.cli_flags import config_from_args
 from tfnn.configs.digits import DigitsConfig
-from tfnn.configs.tune import TuneConfig, ended_trial_ids, prepare_project
+from tfnn.configs.tune import TuneConfig
 from tfnn.data.dataset import Dataset
 from tfnn.errors import ConfigError
 from tfnn.experiments.registry import EXPERIMENTS
@@ -34,6 +34,7 @@ from tfnn.tuning.hypermodels import (
     capped_choices,
     validation_epochs,
 )
+from tfnn.tuning.project import ended_trial_ids, prepare_project
 from tfnn.tuning.splits import SearchData, split_for_search
 
 from events import hparams_session, scalars

@@ -12,9 +12,10 @@ import typing
 
 from tfnn.cli import OneLineParser
 from tfnn.cli_flags import PARSERS
-from tfnn.configs.tune import TUNE_EXPERIMENTS, TuneConfig, ended_trial_ids, prepare_project
+from tfnn.configs.tune import TUNE_EXPERIMENTS, TuneConfig
 from tfnn.configs.validation import flag
 from tfnn.errors import ConfigError
+from tfnn.tuning.project import ended_trial_ids, prepare_project
 
 COMMANDS = ("tune",)
 

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from tfnn.configs.digits import DIGITS_PRESETS, DigitsConfig
 from tfnn.configs.mnist import CNN_PRESETS, CnnConfig
-from tfnn.configs.tune import TuneConfig, ended_trial_ids, prepare_project
+from tfnn.configs.tune import TuneConfig
 from tfnn.reproduce.sections import DIGITS_EXTRAS
+from tfnn.tuning.project import ended_trial_ids, prepare_project
 
 PrintFunction = Callable[..., None]
 TUNE_PROJECT = "tune-digits"
