@@ -83,3 +83,19 @@ def test_bad_values_raise_config_error_naming_the_field(tmp_path, call, field):
         tfnn.train(logdir=tmp_path, print_fn=quiet, **call)
     assert field in str(error.value) and "--" not in str(error.value)
     assert not any(tmp_path.iterdir())  # no run directory for a refused call
+
+
+def test_tune_returns_best_json(tmp_path):
+    project = tmp_path / "search"
+    best = tfnn.tune(
+        "digits",
+        trials=3,
+        max_epochs=1,
+        rerank_top=0,
+        project_dir=str(project),
+        print_fn=quiet,
+    )
+    assert best == json.loads((project / "best.json").read_text())
+    with pytest.raises(tfnn.ConfigError) as error:
+        tfnn.tune("digits", trails=3, project_dir=str(tmp_path / "other"))
+    assert "trails" in str(error.value)

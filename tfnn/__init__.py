@@ -1,6 +1,7 @@
 """tfnn: classic neural-network assignments as reproducible TensorFlow/Keras experiments.
 
-- ``tfnn.train("digits", epochs=5)``: one experiment's run, as ``tfnn train digits``.
+- ``tfnn.train("digits", epochs=5)``: one experiment's run, as ``tfnn train digits``;
+- ``tfnn.tune("digits", trials=20)``: a search, as ``tfnn tune digits``;
 - ``tfnn.tensorboard.callbacks("logs/mine")``: tfnn's TensorBoard view for any Keras model.
 
 Importing ``tfnn`` is cheap: TensorFlow loads only when an experiment runs or
@@ -9,7 +10,7 @@ Importing ``tfnn`` is cheap: TensorFlow loads only when an experiment runs or
 
 import importlib
 
-from tfnn.api import experiment_config, train
+from tfnn.api import experiment_config, train, tune
 from tfnn.configs import DIGITS_PRESETS, DigitsConfig, TrainConfig
 from tfnn.errors import ConfigError, DataError, TfnnError, TrainingDiverged
 
@@ -27,6 +28,7 @@ __all__ = [
     "experiment_config",
     "tensorboard",
     "train",
+    "tune",
 ]
 
 

@@ -81,3 +81,42 @@ def train(
         print_fn=print_fn,
         command=_call_text("tfnn.train", experiment, shown),
     )
+
+
+def tune(
+    experiment: str,
+    *,
+    print_fn: Callable[..., None] = print,
+    **overrides,
+) -> dict:
+    """Runs (or continues) ``tfnn tune EXPERIMENT`` from Python; returns ``best.json``.
+
+    The same search as the command line with the same settings: keras-tuner's project in
+    ``logs/tune/EXPERIMENT`` unless ``project_dir=`` says otherwise, one TensorBoard run
+    per trial, the best configuration retrained and tested once.
+
+    Args:
+        experiment: ``digits`` or ``mnist-dnn``.
+        print_fn: Where the per-trial lines go.
+        **overrides: ``TuneConfig`` fields, e.g. ``trials=20, workers=2, seed=0``.
+
+    Raises:
+        tfnn.ConfigError: A bad setting (naming the field), or a project directory
+            holding another search.
+    """
+    from tfnn.configs.tune import TuneConfig
+    from tfnn.tuning.project import ended_trial_ids, prepare_project
+
+    fields = {field.name for field in dataclasses.fields(TuneConfig)}
+    unknown = sorted(set(overrides) - fields)
+    if unknown:
+        raise ConfigError(
+            f"tune has no setting {', '.join(unknown)}: its settings are "
+            + ", ".join(sorted(fields - {"experiment"}))
+        )
+    config = TuneConfig(experiment=experiment, **overrides)
+    prepare_project(config)
+    import_tensorflow_quietly()
+    from tfnn.tuning.search import run_search
+
+    return run_search(config, ended_trial_ids(config.project_path), print_fn=print_fn)
