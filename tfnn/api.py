@@ -17,6 +17,17 @@ def _call_text(function: str, experiment: str, values: dict) -> str:
     return f"{function}({', '.join(arguments)})"
 
 
+def refuse_unknown(what: str, config_class: type, overrides: dict) -> None:
+    """A ConfigError naming the keywords that are not fields of ``config_class``."""
+    fields = {field.name for field in dataclasses.fields(config_class)}
+    unknown = sorted(set(overrides) - fields)
+    if unknown:
+        raise ConfigError(
+            f"{what} has no setting {', '.join(unknown)}: its settings are "
+            + ", ".join(sorted(fields - {"experiment"}))
+        )
+
+
 def experiment_config(experiment: str, preset: str | None = None, **overrides):
     """The frozen config ``tfnn train EXPERIMENT [--preset P] --field value ...`` would use.
 
@@ -35,13 +46,7 @@ def experiment_config(experiment: str, preset: str | None = None, **overrides):
             f"{{preset}} {preset!r} is not allowed for {experiment}: choose one of "
             + (", ".join(sorted(presets)) or "(none)")
         )
-    fields = {field.name for field in dataclasses.fields(config_class)}
-    unknown = sorted(set(overrides) - fields)
-    if unknown:
-        raise ConfigError(
-            f"{experiment} has no setting {', '.join(unknown)}: its settings are "
-            + ", ".join(sorted(fields - {"experiment"}))
-        )
+    refuse_unknown(experiment, config_class, overrides)
     return config_class(**{**(presets[preset] if preset else {}), **overrides})
 
 
@@ -107,13 +112,7 @@ def tune(
     from tfnn.configs.tune import TuneConfig
     from tfnn.tuning.project import ended_trial_ids, prepare_project
 
-    fields = {field.name for field in dataclasses.fields(TuneConfig)}
-    unknown = sorted(set(overrides) - fields)
-    if unknown:
-        raise ConfigError(
-            f"tune has no setting {', '.join(unknown)}: its settings are "
-            + ", ".join(sorted(fields - {"experiment"}))
-        )
+    refuse_unknown("tune", TuneConfig, overrides)
     config = TuneConfig(experiment=experiment, **overrides)
     prepare_project(config)
     import_tensorflow_quietly()
