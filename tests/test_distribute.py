@@ -155,7 +155,7 @@ def test_tune_takes_mirrored_but_not_multiworker():
     from tfnn.configs.tune import TuneConfig
 
     assert TuneConfig(strategy="mirrored").strategy == "mirrored"
-    with pytest.raises(ConfigError, match="--workers N runs trials in parallel"):
+    with pytest.raises(ConfigError, match="workers N runs trials in parallel"):
         TuneConfig(strategy="multiworker")
 
 
@@ -332,7 +332,7 @@ def test_two_workers_train_like_one_process_with_the_same_global_batch(tmp_path,
         single["metrics"]["test_accuracy"], abs=0.01
     )
     assert {"MatMul", "ReluGrad"} <= events.graph_ops(run_dir / "train")
-    assert "hidden1/weights" in events.histogram_steps(run_dir / "train")
+    assert "statistics/hidden1/weights" in events.histogram_steps(run_dir / "train")
     assert (run_dir / "model.keras").is_file() and not (run_dir / "backup").exists()
 
 

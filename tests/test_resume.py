@@ -95,9 +95,10 @@ def test_killed_run_resumes_to_identical_metrics(uninterrupted, tmp_path):
     assert [step for step, _ in train["epoch_accuracy"]] == list(range(1, 41))
     whole = events.scalars(Path(uninterrupted["run_dir"]) / "train")
     assert [step for step, _ in train["step_loss"]] == [step for step, _ in whole["step_loss"]]
+    tag = "statistics/hidden1/weights"
     assert (
-        events.histogram_steps(run_dir / "train")["hidden1/weights"]
-        == (events.histogram_steps(Path(uninterrupted["run_dir"]) / "train")["hidden1/weights"])
+        events.histogram_steps(run_dir / "train")[tag]
+        == events.histogram_steps(Path(uninterrupted["run_dir"]) / "train")[tag]
     )
 
 

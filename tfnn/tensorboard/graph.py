@@ -87,9 +87,25 @@ def trace_train_step(model: keras.Model, x_spec, y_spec) -> tf.compat.v1.GraphDe
 
     else:
         step = _scoped_train_step(model)
+    x_spec, y_spec = replica_spec(x_spec), replica_spec(y_spec)
+    strategy = getattr(model, "distribute_strategy", None)
+    if strategy is not None and strategy.num_replicas_in_sync > 1:
+        # Mirrored variables are updated only inside a replica context: draw the step
+        # as the strategy runs it, all-reduce included.
+        replica_step = step
+
+        def step(x, y):
+            return strategy.run(replica_step, args=(x, y))
+
     function = tf.function(step, jit_compile=bool(model.jit_compile))
     graph = function.get_concrete_function(x_spec, y_spec).graph
     return without_layer_suffixes(graph.as_graph_def(), layer_names(model))
+
+
+def replica_spec(spec):
+    """One replica's ``tf.TensorSpec`` for a distributed iterator's ``PerReplicaSpec``."""
+    value_specs = getattr(spec, "_value_specs", None)
+    return value_specs[0] if value_specs else spec
 
 
 def layer_names(model: keras.Model) -> set[str]:
