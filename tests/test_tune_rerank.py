@@ -16,6 +16,7 @@ from tfnn.errors import ConfigError
 from tfnn.tuning import rerank
 from tfnn.tuning.distributed import share_by_cost
 from tfnn.tuning.hypermodels import DigitsHyperModel
+from tfnn.tuning.packed_cv import cross_validate_packed
 from tfnn.tuning.rerank import CrossValidation, rank_by_cross_validation, rerank_trials
 from tfnn.tuning.splits import fold_indices, split_for_search
 
@@ -118,9 +119,31 @@ class FakeTrial:
     hyperparameters: keras_tuner.HyperParameters
 
 
-def test_rerank_caches_each_trials_folds_in_its_directory(tmp_path, monkeypatch):
+def test_packed_cross_validation_scores_every_fold_as_alone():
     data = separable_data()
     hypermodel = DigitsHyperModel(data, TuneConfig())
+    candidates = [
+        ("001", fixed_hp(hypermodel, **{**MEMORIZER, "epochs": 6})),
+        ("002", fixed_hp(hypermodel, **{**MEMORIZER, "epochs": 4, "hidden": 4})),
+    ]
+    x, y = data.dataset.x_train, data.dataset.y_train
+    folds = fold_indices(y, 3, seed=0)
+    packed = {}
+    cross_validate_packed(
+        hypermodel, candidates, x, y, folds, 4, lambda *scores: packed.setdefault(scores[0], scores)
+    )
+    for trial_id, hp in candidates:
+        alone = rerank.cross_validate(hypermodel, hp, x, y, folds, trial_id)
+        _, accuracies, losses, seconds = packed[trial_id]
+        assert accuracies == pytest.approx(alone.accuracies, abs=1e-6)
+        assert losses == pytest.approx(alone.losses, rel=1e-4)
+        assert seconds > 0
+
+
+def test_rerank_caches_each_trials_folds_in_its_directory(tmp_path, monkeypatch):
+    data = separable_data()
+    # One configuration at a time (the packed path is tested above).
+    hypermodel = DigitsHyperModel(data, TuneConfig(pack=1))
     trials = [
         FakeTrial("001", fixed_hp(hypermodel, **{**MEMORIZER, "epochs": 10})),
         FakeTrial("002", fixed_hp(hypermodel, **{**MEMORIZER, "epochs": 10, "hidden": 4})),

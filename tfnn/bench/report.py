@@ -109,16 +109,22 @@ def tuner_markdown(result: dict, cores: int) -> list[str]:
             else ""
         ),
         "",
-        "| search | search wall s | cross-validation s | trials/min | overhead % | "
+        "| search | search wall s | cross-validation s | whole command s | trials/min | "
+        "ms per member-epoch | pack sizes (trials) | overhead % | "
         "best val acc | best cv acc | test acc | "
         + ("CPU cores it got | " if with_cores else "")
         + "peak RSS MiB |",
-        "| --- " * (9 + with_cores) + "|",
+        "| --- " * (12 + with_cores) + "|",
     ]
     for label, run in runs.items():
+        sizes = run.get("pack_sizes") or {}
         lines.append(
             f"| {label} | {_spread(run, 'search_wall_s', '.1f')} | "
-            f"{_spread(run, 'cv_s', '.1f')} | {_spread(run, 'trials_per_minute', '.1f')} | "
+            f"{_spread(run, 'cv_s', '.1f')} | {_spread(run, 'process_wall_s', '.1f')} | "
+            f"{_spread(run, 'trials_per_minute', '.1f')} | "
+            f"{_spread(run, 'ms_per_member_epoch', '.1f')} | "
+            + ", ".join(f"{size} ({count})" for size, count in sizes.items())
+            + " | "
             f"{_spread(run, 'overhead_percent', '.1f')} | {run['best_val_accuracy']:.4f} | "
             + (f"{run['best_cv_accuracy']:.4f}" if run.get("best_cv_accuracy") else "")
             + f" | {run['test_accuracy']:.4f}"

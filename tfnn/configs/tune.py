@@ -13,6 +13,7 @@ from tfnn.errors import ConfigError
 
 TUNE_EXPERIMENTS = ("digits", "mnist-dnn")
 OBJECTIVES = ("val_accuracy", "val_loss")
+AUTOMATIC_PACK = {"digits": 8, "mnist-dnn": 8}
 # Written into the project directory on the first run; a resumed run must match it.
 TUNE_CONFIG_FILE = "tune.json"
 # Fields that shape the search space, the data or the trials' numbers: changing one of
@@ -65,6 +66,13 @@ class TuneConfig:
     split: str = option("stratified", "digits only: stratified or assignment (see tfnn train)")
     data: str = option("", "mnist-dnn only: mnist.npz or its directory (see tfnn train)")
     train_samples: int = option(0, "mnist-dnn only: use the first N training images (0: all)")
+    # Eight slots: a 160-trial digits search took 62 s with 8, 65 s with 4 and 74 s
+    # with 32 (docs/tuning.md, "Packs"); wider packs pad more of each step.
+    pack: int = option(
+        0,
+        "trials trained at once in one compiled program (0: automatic, 8; 1: one at a "
+        "time, as keras-tuner does)",
+    )
     strategy: str = option(
         "default",
         "tf.distribute strategy of every trial: default or mirrored (all local GPUs, else "
@@ -88,6 +96,7 @@ class TuneConfig:
         check.check_int("cv_folds", self.cv_folds, minimum=2, maximum=20)
         check.check_choice("split", self.split, SPLITS)
         check.check_int("train_samples", self.train_samples, minimum=0, maximum=60_000)
+        check.check_int("pack", self.pack, minimum=0, maximum=1024)
         if self.strategy == "multiworker":
             raise ConfigError(
                 "{strategy} multiworker is not for tune: {workers} N runs trials in parallel"
@@ -99,6 +108,14 @@ class TuneConfig:
             raise ConfigError("{resume} and {overwrite} contradict each other: choose one")
         if self.train_samples and self.experiment != "mnist-dnn":
             raise ConfigError("{train_samples} is for mnist-dnn only")
+
+    @property
+    def pack_size(self) -> int:
+        """Trials per pack: ``pack``, or the experiment's measured choice; 1 under a
+        ``mirrored`` strategy, which spreads each trial over the devices instead."""
+        if self.strategy != "default":
+            return 1
+        return self.pack or AUTOMATIC_PACK[self.experiment]
 
     @property
     def project_path(self) -> Path:

@@ -29,6 +29,8 @@ import numpy as np
 
 from tfnn.results import write_json
 from tfnn.training.streams import EVALUATION_BATCH_SIZE, make_dataset
+from tfnn.tuning.pack_network import PackError
+from tfnn.tuning.packed_cv import cross_validate_packed
 from tfnn.tuning.splits import fold_indices
 from tfnn.tuning.trial_memory import custom_gradient_names, forget_custom_gradients
 
@@ -191,23 +193,19 @@ def rerank_trials(
     A trial whose ``cv.json`` holds ``folds`` folds is read, not trained again."""
     dataset = hypermodel.data.dataset
     split = fold_indices(dataset.y_train, folds, seed)
-    results, cached = [], 0
-    for index, trial in enumerate(trials, start=1):
-        cache = project_dir / f"trial_{trial.trial_id}" / CV_FILE
-        result = _cached(cache, folds)
-        results.append(result)
-        if result is not None:
+    results, cached, uncached = {}, 0, []
+    for trial in trials:
+        result = _cached(project_dir / f"trial_{trial.trial_id}" / CV_FILE, folds)
+        if result is None:
+            uncached.append(trial)
+        else:
+            results[trial.trial_id] = result
             cached += 1
-            continue
-        result = results[-1] = cross_validate(
-            hypermodel,
-            trial.hyperparameters.copy(),
-            dataset.x_train,
-            dataset.y_train,
-            split,
-            trial.trial_id,
-        )
-        write_json(cache, result.to_dict())
+    position = {trial.trial_id: index for index, trial in enumerate(trials, start=1)}
+
+    def done(result: CrossValidation) -> None:
+        results[result.trial_id] = result
+        write_json(project_dir / f"trial_{result.trial_id}" / CV_FILE, result.to_dict())
         outcome = (
             "a fold diverged"
             if result.failed
@@ -215,10 +213,38 @@ def rerank_trials(
             f"loss {result.mean_loss:.4f}"
         )
         print_fn(
-            f"cross-validation {index} of {len(trials)}: trial {trial.trial_id}, {folds} folds: "
-            f"{outcome} ({result.seconds:.1f} s)",
+            f"cross-validation {position[result.trial_id]} of {len(trials)}: trial "
+            f"{result.trial_id}, {folds} folds: {outcome} ({result.seconds:.1f} s)",
             flush=True,
         )
+
+    pack = hypermodel.tune_config.pack_size
+    if pack > 1 and uncached:
+        try:
+            cross_validate_packed(
+                hypermodel,
+                [(trial.trial_id, trial.hyperparameters.copy()) for trial in uncached],
+                dataset.x_train,
+                dataset.y_train,
+                split,
+                pack,
+                on_done=lambda *scores: done(CrossValidation(*scores)),
+            )
+            uncached = []
+        except PackError:
+            pass  # a model packs cannot reproduce: cross-validated one at a time
+    for trial in uncached:
+        done(
+            cross_validate(
+                hypermodel,
+                trial.hyperparameters.copy(),
+                dataset.x_train,
+                dataset.y_train,
+                split,
+                trial.trial_id,
+            )
+        )
+    results = [results[trial.trial_id] for trial in trials]
     if cached:
         print_fn(f"cross-validation of {cached} of {len(trials)} trials read from {CV_FILE}")
     return rank_by_cross_validation(results, objective)

@@ -22,12 +22,14 @@ from pathlib import Path
 import keras
 import keras_tuner
 import tensorflow as tf
+from keras_tuner.src.distribute import utils as dist_utils
 
 from tfnn.configs.tune import TuneConfig
 from tfnn.errors import ConfigError, TfnnError
 from tfnn.results import write_json
 from tfnn.tuning import keras_tuner_patches  # noqa: F401  (patches keras-tuner on import)
 from tfnn.tuning.hypermodels import ConfigHyperModel
+from tfnn.tuning.packed_trials import PackedSearch
 from tfnn.tuning.report import active_values, format_value
 from tfnn.tuning.trial_memory import (
     custom_gradient_names,
@@ -40,6 +42,7 @@ FIT_FILE = "fit.json"
 ENDED_STATUSES = ("COMPLETED", "FAILED")
 
 PrintFunction = Callable[..., None]
+WINDOW_PACKS = 4
 
 
 def tensorboard_callback(log_dir: str | os.PathLike) -> keras.callbacks.TensorBoard:
@@ -132,6 +135,24 @@ class TfnnRandomSearch(keras_tuner.RandomSearch):
             histories.append(self._build_and_fit_model(trial, *args, **copied_kwargs))
         return histories
 
+    def search(self, *args, **kwargs) -> None:
+        """keras-tuner's search, in packs of trials unless ``--pack 1`` (or the chief
+        of a distributed search, which only serves the oracle)."""
+        config = self.hypermodel.tune_config
+        pack = config.pack_size
+        if pack <= 1 or dist_utils.is_chief_oracle():
+            self.last_pack_size = 1
+            return super().search(*args, **kwargs)
+        # Trials drawn at once: four packs' worth per batch size, shared among the
+        # workers (a 160-trial digits search is one window of five queues).
+        window = WINDOW_PACKS * pack * len(self.hypermodel.batch_sizes) // config.workers
+        if "verbose" in kwargs:  # as keras-tuner's search: trials print their own line
+            self.oracle.verbose = kwargs["verbose"]
+        self.on_search_begin()
+        PackedSearch(self, pack, window, self.print_fn).run(kwargs.get("callbacks", []))
+        self.on_search_end()
+        return None
+
     def load_model(self, trial):
         raise NotImplementedError(
             "tfnn trials keep no weights (see run_trial): build and train "
@@ -158,6 +179,7 @@ class TfnnRandomSearch(keras_tuner.RandomSearch):
                 "pid": os.getpid(),
                 "resident_mb": _resident_megabytes(),
                 "status": trial.status,
+                "pack_size": getattr(self, "last_pack_size", 1),
             },
         )
         if trial.status == "COMPLETED":

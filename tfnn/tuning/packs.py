@@ -1,0 +1,290 @@
+"""Training a pack: K members in one compiled program, each as its solo fit would train.
+
+Every member sees exactly the batches its own ``fit_model`` would (the stream of
+:func:`tfnn.training.streams.make_training_stream`: a stateless shuffle seeded by
+(seed, pass) over the member's training rows), takes its own epochs, validates after
+its own epochs, and reports Keras' numbers: the epoch ``loss`` (batch losses
+including L2, weighted by batch size), ``accuracy``, and ``val_*``. Members of a pack
+share a batch size; a member whose epochs are done, or whose loss turned NaN, stops
+updating while the others go on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable, Collection, Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfnn import interrupts
+from tfnn.tuning.pack_network import PackedNetwork, PackShape
+
+# Validation samples scored per call (the [K, n, width] activations stay small).
+VALIDATION_CHUNK = 2048
+
+
+@dataclasses.dataclass(frozen=True)
+class PackMember:
+    """One member: its compiled model and what its solo fit would train on.
+
+    Attributes:
+        model: Built and compiled by the training command's code.
+        epochs: Passes over ``rows``.
+        rows: Indices into the pack's ``x`` this member trains on, in the order
+            its solo fit is given them.
+        validation_rows: Indices into ``x`` scored as ``val_*``, or None.
+        validation_epochs: The (1-based) epochs after which to score them.
+        callbacks: Keras callbacks driven at the member's epoch ends (TensorBoard).
+    """
+
+    model: keras.Model
+    epochs: int
+    rows: np.ndarray
+    validation_rows: np.ndarray | None = None
+    validation_epochs: Collection[int] = ()
+    callbacks: Sequence[keras.callbacks.Callback] = ()
+
+
+@dataclasses.dataclass
+class MemberResult:
+    """What a member's fit returned: Keras' History dictionary and, if it diverged, why."""
+
+    history: dict[str, list[float]]
+    failed_epoch: int | None = None
+    # Its share of the pack's time: wall time in its slot over the number of slots.
+    seconds: float = 0.0
+
+    @property
+    def last(self) -> dict[str, float]:
+        return {name: values[-1] for name, values in self.history.items() if values}
+
+
+def pack_features(x: np.ndarray) -> tf.Tensor:
+    """Samples flattened to vectors, as one tensor every pack gathers its batches from."""
+    return tf.constant(np.asarray(x, np.float32).reshape(len(x), -1))
+
+
+def pack_labels(y: np.ndarray) -> tf.Tensor:
+    return tf.constant(np.asarray(y).astype(np.int32))
+
+
+def pass_order(count: int, seed: int, pass_index: int) -> np.ndarray:
+    """The order of one pass over ``count`` rows: the training stream's own shuffle."""
+    return tf.random.experimental.stateless_shuffle(
+        tf.range(count), seed=tf.constant([seed, pass_index], tf.int64)
+    ).numpy()
+
+
+class PackProgram:
+    """The traced epoch and scoring of one :class:`PackShape`, reused by every pack of
+    that shape (tracing, and XLA's compiling, cost seconds; a search has a few shapes)."""
+
+    def __init__(self, shape: PackShape, jit_compile: bool):
+        self.network = PackedNetwork(shape)
+        self.train_epoch = tf.function(self._epoch, jit_compile=jit_compile)
+        self.score = tf.function(self._score, jit_compile=jit_compile)
+
+    def _epoch(self, x, y, rows, weights, active):
+        count = tf.zeros([self.network.shape.size])
+        loss_sum, correct_sum = count, count
+        for step in tf.range(tf.shape(rows)[0]):
+            batch_x, batch_y = tf.gather(x, rows[step]), tf.gather(y, rows[step])
+            loss, correct, samples = self.network.train_step(
+                batch_x, batch_y, weights[step], active[step]
+            )
+            live = tf.cast(active[step], tf.float32)
+            loss_sum += loss * samples * live
+            correct_sum += correct * live
+            count += samples * live
+        return loss_sum, correct_sum, count
+
+    def _score(self, x, y, rows, weights):
+        loss, correct, samples = self.network.losses(
+            tf.gather(x, rows), tf.gather(y, rows), weights, training=False
+        )
+        return loss * samples, correct, samples
+
+
+_PROGRAMS: dict[tuple[PackShape, bool], PackProgram] = {}
+
+
+def program_for(shape: PackShape, jit_compile: bool) -> PackProgram:
+    """The process's program for ``shape``, traced on first use."""
+    key = (shape, jit_compile)
+    if key not in _PROGRAMS:
+        _PROGRAMS[key] = PackProgram(shape, jit_compile)
+    return _PROGRAMS[key]
+
+
+class PackTrainer:
+    """Trains a queue of members in ``size`` slots on ``(x, y)``; members index into those
+    arrays. A slot whose member is done takes the next one at once, so members of
+    10 and 80 epochs share a pack without the short ones' slots idling.
+
+    Args:
+        members: Same batch size, same depth (see :class:`PackShape`), in the order
+            they take slots.
+        x: Features, ``[samples, ...]`` (flattened per sample), or the tensor of them.
+        y: Integer labels.
+        batch_size: Every member's batch size.
+        seed: The batch order's seed (``TrainingData.seed`` of the solo fits).
+        jit_compile: Compile the epoch with XLA.
+        size: Slots (0: one per member, rounded up to a power of two); packs of one
+            shape share their compiled program.
+    """
+
+    def __init__(
+        self,
+        members: Sequence[PackMember],
+        x: np.ndarray | tf.Tensor,
+        y: np.ndarray | tf.Tensor,
+        batch_size: int,
+        seed: int,
+        jit_compile: bool = False,
+        size: int = 0,
+    ):
+        self.members = list(members)
+        models = [member.model for member in members]
+        self.shape = PackShape.of(models, min(size, len(models)) if size else 0)
+        self.program = program_for(self.shape, jit_compile)
+        self.x = x if isinstance(x, tf.Tensor) else pack_features(x)
+        self.y = y if isinstance(y, tf.Tensor) else pack_labels(y)
+        self.batch_size = batch_size
+        self.seed = seed
+        self._orders: dict[tuple[int, int], np.ndarray] = {}
+
+    def _order(self, count: int, epoch: int) -> np.ndarray:
+        if self.batch_size >= count:  # full batch: the stream repeats all rows, unshuffled
+            return np.arange(count)
+        key = (count, epoch)
+        if key not in self._orders:
+            self._orders[key] = pass_order(count, self.seed, epoch)
+        return self._orders[key]
+
+    def _epoch_batches(self, slots: list[tuple[int, int] | None]):
+        """(rows [S, K, B], weights [S, K, B], active [S, K]) of one round, each slot
+        (member, epoch) at its member's own epoch."""
+        batch = self.batch_size
+        steps = {
+            slot: math.ceil(len(self.members[busy[0]].rows) / batch)
+            for slot, busy in enumerate(slots)
+            if busy is not None
+        }
+        span, size = max(steps.values()), self.shape.size
+        rows = np.zeros((span, size, batch), np.int32)
+        weights = np.zeros((span, size, batch), np.float32)
+        active = np.zeros((span, size), bool)
+        for slot, count_steps in steps.items():
+            member, epoch = slots[slot]
+            member_rows = self.members[member].rows
+            count = len(member_rows)
+            padded = np.zeros(count_steps * batch, np.int32)
+            padded[:count] = member_rows[self._order(count, epoch)]
+            mask = np.zeros(count_steps * batch, np.float32)
+            mask[:count] = 1.0
+            rows[:count_steps, slot] = padded.reshape(-1, batch)
+            weights[:count_steps, slot] = mask.reshape(-1, batch)
+            active[:count_steps, slot] = True
+        return rows, weights, active
+
+    def validate(self, rows_of: dict[int, np.ndarray]) -> dict[int, tuple[float, float]]:
+        """(loss, accuracy) of the slots in ``rows_of`` on their rows."""
+        longest = max(len(rows) for rows in rows_of.values())
+        sums = np.zeros((3, self.shape.size))
+        for start in range(0, longest, VALIDATION_CHUNK):
+            width = min(VALIDATION_CHUNK, longest - start)
+            rows = np.zeros((self.shape.size, width), np.int32)
+            weights = np.zeros((self.shape.size, width), np.float32)
+            for slot, slot_rows in rows_of.items():
+                part = slot_rows[start : start + width]
+                rows[slot, : len(part)] = part
+                weights[slot, : len(part)] = 1.0
+            scored = self.program.score(self.x, self.y, rows, weights)
+            sums += np.array([value.numpy() for value in scored])
+        return {
+            slot: (sums[0][slot] / sums[2][slot], sums[1][slot] / sums[2][slot]) for slot in rows_of
+        }
+
+    def fit(self, on_member_end: Callable[[int, MemberResult], None] | None = None):
+        """Trains every member for its epochs.
+
+        Args:
+            on_member_end: Called with (member index, result) as each member ends.
+
+        Returns:
+            The members' results, in their order.
+        """
+        results: list[MemberResult | None] = [None] * len(self.members)
+        waiting = list(range(len(self.members)))
+        slots: list[tuple[int, int] | None] = [None] * self.shape.size
+        network = self.program.network
+        while waiting or any(slots):
+            refill = {}
+            for slot, busy in enumerate(slots):
+                if busy is None:
+                    member = waiting.pop(0) if waiting else None
+                    refill[slot] = None if member is None else self.members[member].model
+                    if member is not None:
+                        slots[slot] = (member, 0)
+                        results[member] = MemberResult({"loss": [], "accuracy": []})
+                        results[member].seconds = -time.perf_counter()
+                        self._callbacks(member).on_train_begin()
+            if any(model is not None for model in refill.values()):
+                network.load(refill, self.seed)
+            loss_sum, correct, count = (
+                value.numpy()
+                for value in self.program.train_epoch(self.x, self.y, *self._epoch_batches(slots))
+            )
+            scored = {}
+            for slot, busy in enumerate(slots):
+                if busy is not None:
+                    member = self.members[busy[0]]
+                    if (
+                        member.validation_rows is not None
+                        and busy[1] + 1 in member.validation_epochs
+                    ):
+                        scored[slot] = member.validation_rows
+            validation = self.validate(scored) if scored else {}
+            for slot, busy in enumerate(slots):
+                if busy is None:
+                    continue
+                index, epoch = busy
+                logs = {
+                    "loss": float(loss_sum[slot] / count[slot]),
+                    "accuracy": float(correct[slot] / count[slot]),
+                }
+                if slot in validation:
+                    logs.update(
+                        val_loss=float(validation[slot][0]), val_accuracy=float(validation[slot][1])
+                    )
+                result = results[index]
+                for name, value in logs.items():
+                    result.history.setdefault(name, []).append(value)
+                self._callbacks(index).on_epoch_end(epoch, logs)
+                if not math.isfinite(logs["loss"]):
+                    result.failed_epoch = epoch + 1
+                if result.failed_epoch or epoch + 1 == self.members[index].epochs:
+                    slots[slot] = None
+                    result.seconds = (result.seconds + time.perf_counter()) / len(slots)
+                    self._callbacks(index).on_train_end()
+                    if on_member_end is not None:
+                        on_member_end(index, result)
+                else:
+                    slots[slot] = (index, epoch + 1)
+            if interrupts.requested():
+                raise KeyboardInterrupt
+        return results
+
+    def _callbacks(self, index: int) -> keras.callbacks.CallbackList:
+        if not hasattr(self, "_member_callbacks"):
+            self._member_callbacks = {}
+        if index not in self._member_callbacks:
+            member = self.members[index]
+            self._member_callbacks[index] = keras.callbacks.CallbackList(
+                list(member.callbacks), model=member.model
+            )
+        return self._member_callbacks[index]
