@@ -1,4 +1,4 @@
-"""The per-callback cost breakdown behind the README's explanation of the benchmark gaps."""
+"""The per-callback cost breakdown behind docs/performance.md on the benchmark gaps."""
 
 from __future__ import annotations
 

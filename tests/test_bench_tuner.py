@@ -1,4 +1,4 @@
-"""The tuner benchmark: the scikit-learn peer at a tiny N, and its README table."""
+"""The tuner benchmark: the scikit-learn peer at a tiny N, and its table in docs/performance.md."""
 
 from __future__ import annotations
 

@@ -41,6 +41,9 @@ def peak_flops() -> dict:
 
 def machine_info() -> dict:
     """CPU model, cores, versions and thread settings, for the benchmark record."""
+    from tfnn.quiet import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
     import keras
     import tensorflow as tf
 

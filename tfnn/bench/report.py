@@ -191,11 +191,14 @@ defaults on numpy arrays (`keras-defaults`) and once with tfnn's execution setti
 no callbacks (`keras-same-settings`). The first epoch of each process (tracing, XLA) is
 left out; a process's speed is its samples over the wall time of its other epochs,
 end-of-epoch work (validation, statistics, figures, backup) included. `startup` times
-`tfnn --help`, which must not import TensorFlow, and a one-epoch run. `tuner` runs
-`tfnn tune digits` in one process and (full mode) with `--workers 2`, against
-scikit-learn's `MLPClassifier` + `RandomizedSearchCV` over the equivalent space, both
-selecting on the same held-out images and cross-validating on the same folds
-(`tfnn/bench/tuner.py`, `tfnn/bench/sklearn_peer.py`).
+`tfnn --help`, which must not import TensorFlow, and a one-epoch run. `callbacks` fits
+a user's own Keras model (the MNIST dense net) with `tfnn.tensorboard.callbacks`, with
+plain `model.fit` and with Keras' `TensorBoard(histogram_freq=1, write_graph=True)`.
+`tuner` runs the whole `tfnn tune digits` command in one process and (full mode) with
+`--workers 2` and with `--pack 1` (one trial at a time; records before 2026-12-02 have
+no packs), against scikit-learn's `MLPClassifier` + `RandomizedSearchCV` over the
+equivalent space, both selecting on the same held-out images and cross-validating on
+the same folds (`tfnn/bench/tuner.py`, `tfnn/bench/sklearn_peer.py`).
 
 Each record names the command that wrote it; run that command with
 `--output docs/bench/NAME.json` to measure again, then regenerate this page with the

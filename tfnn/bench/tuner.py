@@ -207,7 +207,7 @@ def bench_tuner(quick: bool, repetitions: int = 1) -> dict:
 
 
 def targets(result: dict) -> dict:
-    """The tuner targets (issue #21), met or not, for a full (160-trial) result (medians):
+    """The tuner targets, met or not, for a full (160-trial) result (medians):
     the whole command against the peer's search and cross-validation in the same run."""
     runs = result["tfnn"]
     peer = result["sklearn"]

@@ -15,7 +15,7 @@ SPLITS = ("stratified", "assignment")
 class DigitsConfig(TrainConfig):
     """One-hidden-layer network on scikit-learn's load_digits.
 
-    The defaults are the best configuration we measured (see README); the
+    The defaults are the best configuration we measured (docs/reproduce.md); the
     ``seed-*`` presets reproduce the report and the assignment's starter code.
     """
 

@@ -100,7 +100,7 @@ MNIST_DNN_PRESETS: dict[str, dict] = {
         batch_size=128,
         epochs=20,
     ),
-    # Our best dense configuration (see README for the measured accuracy).
+    # Our best dense configuration (docs/reproduce.md has its measured accuracy).
     "best": dict(
         arch=(1024, 1024),
         activation="relu",
@@ -128,7 +128,7 @@ class CnnConfig(MnistConfig):
     learning_rate: float = option(0.001, "step size of the optimizer")
     batch_size: int = option(64, "training samples per step")
     epochs: int = option(5, "passes over the training set")
-    # XLA measured slower for this CNN on CPU (see README), so it stays off.
+    # XLA measured slower for this CNN on CPU (docs/performance.md), so it stays off.
     jit_compile: bool = option(False, "compile the training step with XLA")
 
     def validate(self) -> None:

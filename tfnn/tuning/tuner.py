@@ -1,7 +1,7 @@
 """The Tuner: keras-tuner's RandomSearch with one line and a fit-time file per trial.
 
-What a trial costs besides its fit (measured on a 20-trial digits search, see
-README "Hyperparameter search"): keras-tuner's ``_try_build`` runs two full
+What a trial costs besides its fit (measured on a 20-trial digits search, one trial
+at a time): keras-tuner's ``_try_build`` runs two full
 garbage collections per trial (``clear_session`` and its own ``gc.collect``),
 ~0.5 s each with TensorFlow's ~400,000 objects alive, so the search freezes
 those objects once (``gc.freeze``); and ``Tuner.run_trial`` saves the weights
