@@ -65,7 +65,7 @@ class PackedSearch:
     def __init__(self, tuner, pack: int, window: int, print_fn: Callable[..., None] = print):
         self.tuner = tuner
         self.pack = pack
-        self.window = max(window, pack)
+        self.window = max(window, 1)
         self.print_fn = print_fn
         data = tuner.hypermodel.data
         self.fit_rows = np.arange(len(data.x_fit))

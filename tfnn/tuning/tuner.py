@@ -13,6 +13,7 @@ configuration instead, so trials keep no weights.
 from __future__ import annotations
 
 import copy
+import math
 import os
 import re
 import shutil
@@ -144,8 +145,12 @@ class TfnnRandomSearch(keras_tuner.RandomSearch):
             self.last_pack_size = 1
             return super().search(*args, **kwargs)
         # Trials drawn at once: four packs' worth per batch size, shared among the
-        # workers (a 160-trial digits search is one window of five queues).
-        window = WINDOW_PACKS * pack * len(self.hypermodel.batch_sizes) // config.workers
+        # workers (a 160-trial digits search is one window of five queues); never more
+        # than a worker's share, so a small search keeps every worker busy.
+        window = min(
+            WINDOW_PACKS * pack * len(self.hypermodel.batch_sizes),
+            math.ceil(config.trials / config.workers),
+        )
         if "verbose" in kwargs:  # as keras-tuner's search: trials print their own line
             self.oracle.verbose = kwargs["verbose"]
         self.on_search_begin()
