@@ -26,9 +26,7 @@ def make_training_stream(
     first_pass, offset = divmod(first_step, steps_per_pass)
 
     def one_pass(pass_index):
-        order = tf.random.experimental.stateless_shuffle(
-            tf.range(len(x)), seed=tf.stack([tf.constant(seed, tf.int64), pass_index])
-        )
+        order = pass_order(len(x), seed, pass_index)
         return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
 
     def gather(indices):
@@ -36,6 +34,16 @@ def make_training_stream(
 
     stream = tf.data.Dataset.range(first_pass, 2**62).flat_map(one_pass).skip(offset)
     return stream.map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def pass_order(count: int, seed: int, pass_index) -> tf.Tensor:
+    """The order of pass ``pass_index`` over ``count`` samples: a stateless shuffle seeded
+    by (seed, pass), so any pass can be drawn again without the ones before it (packed
+    tuner trials draw their members' batches from it)."""
+    return tf.random.experimental.stateless_shuffle(
+        tf.range(count),
+        seed=tf.stack([tf.constant(seed, tf.int64), tf.cast(pass_index, tf.int64)]),
+    )
 
 
 def make_dataset(

@@ -207,7 +207,7 @@ class PackedNetwork:
         self.iterations = tf.Variable(tf.zeros([size, 1, 1]))
         self.seed = tf.Variable(tf.zeros([2], tf.int64))
 
-    def load(self, slots: dict[int, keras.Model | None], seed: int = 0) -> None:
+    def load(self, slots: dict[int, keras.Model | None]) -> None:
         """Puts each model into its slot (None empties the slot) with fresh optimizer
         state; other slots keep training where they are."""
         state = {id(var): var.numpy() for var in self._all_variables()}
@@ -215,6 +215,9 @@ class PackedNetwork:
             self._write_slot(state, slot, model)
         for var in self._all_variables():
             var.assign(state[id(var)])
+
+    def seed_dropout(self, seed: int) -> None:
+        """Starts the dropout masks' stream (once a pack: a refill must not replay it)."""
         self.seed.assign([seed, 0])
 
     def _all_variables(self) -> list[tf.Variable]:

@@ -2,11 +2,11 @@
 
 The oracle (``RandomSearchOracle``: its project directory, state and resume) hands out
 every trial as usual; the tuner asks for a window of trials under member ids
-(``tuner0.3``), groups them by batch size (members of a pack share their batches),
-orders each group by epochs and width (so a pack's members stop near each other and
-pad little), trains each chunk of ``pack`` trials as one :class:`PackTrainer`, and
-reports every member to the oracle with its own metrics, its own TensorBoard run and
-HParams, as a solo trial would. A member whose loss turns NaN is recorded as failed;
+(``tuner0.3``), groups them by batch size and depth (what members of a pack share),
+queues each group longest first and trains it as one :class:`PackTrainer` of ``pack``
+slots (a slot takes the next trial when its trial ends), and reports every member to
+the oracle as it ends, with its own metrics, its own TensorBoard run and HParams, as a
+solo trial would. A member whose loss turns NaN is recorded as failed;
 its pack goes on. A kill leaves the window's unfinished trials ongoing, and a reloaded
 oracle runs exactly those again. A model a pack cannot reproduce trains alone.
 """

@@ -21,6 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfnn import interrupts
+from tfnn.training.streams import pass_order
 from tfnn.tuning.pack_network import PackedNetwork, PackShape
 
 # Validation samples scored per call (the [K, n, width] activations stay small).
@@ -70,13 +71,6 @@ def pack_features(x: np.ndarray) -> tf.Tensor:
 
 def pack_labels(y: np.ndarray) -> tf.Tensor:
     return tf.constant(np.asarray(y).astype(np.int32))
-
-
-def pass_order(count: int, seed: int, pass_index: int) -> np.ndarray:
-    """The order of one pass over ``count`` rows: the training stream's own shuffle."""
-    return tf.random.experimental.stateless_shuffle(
-        tf.range(count), seed=tf.constant([seed, pass_index], tf.int64)
-    ).numpy()
 
 
 class PackProgram:
@@ -156,13 +150,16 @@ class PackTrainer:
         self.batch_size = batch_size
         self.seed = seed
         self._orders: dict[tuple[int, int], np.ndarray] = {}
+        self._callback_lists: dict[int, keras.callbacks.CallbackList] = {}
 
     def _order(self, count: int, epoch: int) -> np.ndarray:
-        if self.batch_size >= count:  # full batch: the stream repeats all rows, unshuffled
+        """The order of ``epoch``'s pass over ``count`` rows, as ``make_training_stream``
+        draws it (a full batch is not shuffled there either)."""
+        if self.batch_size >= count:
             return np.arange(count)
         key = (count, epoch)
         if key not in self._orders:
-            self._orders[key] = pass_order(count, self.seed, epoch)
+            self._orders[key] = pass_order(count, self.seed, epoch).numpy()
         return self._orders[key]
 
     def _epoch_batches(self, slots: list[tuple[int, int] | None]):
@@ -221,7 +218,9 @@ class PackTrainer:
         results: list[MemberResult | None] = [None] * len(self.members)
         waiting = list(range(len(self.members)))
         slots: list[tuple[int, int] | None] = [None] * self.shape.size
+        started: dict[int, float] = {}
         network = self.program.network
+        network.seed_dropout(self.seed)
         while waiting or any(slots):
             refill = {}
             for slot, busy in enumerate(slots):
@@ -231,10 +230,10 @@ class PackTrainer:
                     if member is not None:
                         slots[slot] = (member, 0)
                         results[member] = MemberResult({"loss": [], "accuracy": []})
-                        results[member].seconds = -time.perf_counter()
+                        started[member] = time.perf_counter()
                         self._callbacks(member).on_train_begin()
             if any(model is not None for model in refill.values()):
-                network.load(refill, self.seed)
+                network.load(refill)
             loss_sum, correct, count = (
                 value.numpy()
                 for value in self.program.train_epoch(self.x, self.y, *self._epoch_batches(slots))
@@ -269,7 +268,7 @@ class PackTrainer:
                     result.failed_epoch = epoch + 1
                 if result.failed_epoch or epoch + 1 == self.members[index].epochs:
                     slots[slot] = None
-                    result.seconds = (result.seconds + time.perf_counter()) / len(slots)
+                    result.seconds = (time.perf_counter() - started[index]) / len(slots)
                     self._callbacks(index).on_train_end()
                     if on_member_end is not None:
                         on_member_end(index, result)
@@ -280,11 +279,10 @@ class PackTrainer:
         return results
 
     def _callbacks(self, index: int) -> keras.callbacks.CallbackList:
-        if not hasattr(self, "_member_callbacks"):
-            self._member_callbacks = {}
-        if index not in self._member_callbacks:
+        """Member ``index``'s callbacks, set on its own model."""
+        if index not in self._callback_lists:
             member = self.members[index]
-            self._member_callbacks[index] = keras.callbacks.CallbackList(
+            self._callback_lists[index] = keras.callbacks.CallbackList(
                 list(member.callbacks), model=member.model
             )
-        return self._member_callbacks[index]
+        return self._callback_lists[index]
