@@ -193,18 +193,17 @@ def rerank_trials(
     A trial whose ``cv.json`` holds ``folds`` folds is read, not trained again."""
     dataset = hypermodel.data.dataset
     split = fold_indices(dataset.y_train, folds, seed)
-    results, cached, uncached = {}, 0, []
+    by_trial: dict[str, CrossValidation] = {}
     for trial in trials:
         result = _cached(project_dir / f"trial_{trial.trial_id}" / CV_FILE, folds)
-        if result is None:
-            uncached.append(trial)
-        else:
-            results[trial.trial_id] = result
-            cached += 1
+        if result is not None:
+            by_trial[trial.trial_id] = result
+    cached = len(by_trial)
+    uncached = [trial for trial in trials if trial.trial_id not in by_trial]
     position = {trial.trial_id: index for index, trial in enumerate(trials, start=1)}
 
     def done(result: CrossValidation) -> None:
-        results[result.trial_id] = result
+        by_trial[result.trial_id] = result
         write_json(project_dir / f"trial_{result.trial_id}" / CV_FILE, result.to_dict())
         outcome = (
             "a fold diverged"
@@ -244,7 +243,6 @@ def rerank_trials(
                 trial.trial_id,
             )
         )
-    results = [results[trial.trial_id] for trial in trials]
     if cached:
         print_fn(f"cross-validation of {cached} of {len(trials)} trials read from {CV_FILE}")
-    return rank_by_cross_validation(results, objective)
+    return rank_by_cross_validation([by_trial[trial.trial_id] for trial in trials], objective)

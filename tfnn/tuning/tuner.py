@@ -17,6 +17,7 @@ import math
 import os
 import re
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from tfnn.errors import ConfigError, TfnnError
 from tfnn.results import write_json
 from tfnn.tuning import keras_tuner_patches  # noqa: F401  (patches keras-tuner on import)
 from tfnn.tuning.hypermodels import ConfigHyperModel
-from tfnn.tuning.packed_trials import PackedSearch
+from tfnn.tuning.packed_trials import PackedSearch, print_progress
 from tfnn.tuning.report import active_values, format_value
 from tfnn.tuning.trial_memory import (
     custom_gradient_names,
@@ -143,6 +144,8 @@ class TfnnRandomSearch(keras_tuner.RandomSearch):
         pack = config.pack_size
         if pack <= 1 or dist_utils.is_chief_oracle():
             self.last_pack_size = 1
+            # One trial at a time: the progress line follows every trial's own line.
+            self.solo_progress = {"started": time.perf_counter(), "done": 0}
             return super().search(*args, **kwargs)
         # Trials drawn at once: four packs' worth per batch size, shared among the
         # workers (a 160-trial digits search is one window of five queues); never more
@@ -208,6 +211,10 @@ class TfnnRandomSearch(keras_tuner.RandomSearch):
         )
         super().on_trial_end(trial)
         forget_custom_gradients(self.gradients_before_trial)
+        progress = getattr(self, "solo_progress", None)
+        if progress is not None:
+            progress["done"] += 1
+            print_progress(self.oracle, progress["done"], progress["started"], self.print_fn)
 
 
 def make_tuner(
