@@ -86,3 +86,21 @@ def decoded_images(logdir) -> dict[str, dict[int, np.ndarray]]:
             values = tf.make_ndarray(event.tensor_proto)
             out.setdefault(tag, {})[event.step] = tf.io.decode_png(values[2]).numpy()
     return out
+
+
+def hparams_experiment(logdir) -> tuple[list[str], list[tuple[str, str]]]:
+    """The HParams experiment config of a run: (hyperparameter names, metrics as
+    ``(group, tag)``), in their declared order."""
+    acc = accumulator(logdir)
+    for tag in acc.Tags()["tensors"]:
+        metadata = acc.SummaryMetadata(tag)
+        if metadata.plugin_data.plugin_name != "hparams":
+            continue
+        data = plugin_data_pb2.HParamsPluginData.FromString(metadata.plugin_data.content)
+        if data.HasField("experiment"):
+            experiment = data.experiment
+            return (
+                [info.name for info in experiment.hparam_infos],
+                [(info.name.group, info.name.tag) for info in experiment.metric_infos],
+            )
+    return [], []

@@ -22,7 +22,7 @@ from tfnn.tuning.pack_network import PackError, PackShape, dense_layers, optimiz
 from tfnn.tuning.packs import PackMember, PackTrainer
 from tfnn.tuning.search import load_search_data
 
-from events import hparams_session, scalars
+from events import hparams_experiment, hparams_session, scalars
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,6 +91,25 @@ def test_eight_members_train_like_their_solo_fits(hypermodel):
                 values,
                 name,
             )
+    # Narrow members (16, 7 and 4 units) run in the wide pack's program (no second
+    # compile), padded with units that change no number.
+    narrow = [0, 2, 5]
+    members = [
+        PackMember(
+            hypermodel.build(hp_of(hypermodel, EIGHT[index])),
+            EIGHT[index]["epochs"],
+            fit_rows,
+            validation_rows,
+            validation_epochs(EIGHT[index]["epochs"]),
+        )
+        for index in narrow
+    ]
+    assert PackShape.of([member.model for member in members], 4).widths == (64, 16, 10)
+    small = PackTrainer(members, x, y, 32, seed=0, jit_compile=True, size=4)
+    assert small.program is trainer.program
+    for index, packed in zip(narrow, small.fit(), strict=True):
+        for name in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            assert packed.last[name] == pytest.approx(solo[index][name], rel=2e-4, abs=1e-5)
 
 
 def test_a_member_whose_loss_turns_nan_fails_alone(hypermodel):
@@ -133,6 +152,13 @@ def test_packs_read_the_builders_models_and_refuse_what_they_cannot_reproduce():
         [keras.Input((5,)), keras.layers.Dense(20, "tanh"), keras.layers.Dense(2, "softmax")]
     )
     assert PackShape.of([a]).widths == (5, 64, 2)  # widths round up to a power of four
+    wide = PackShape(8, (5, 256, 2), ("relu", "tanh"), False)
+    assert wide.covers(PackShape(8, (5, 64, 2), ("tanh",), False))
+    assert wide.covers(PackShape(4, (5, 64, 2), ("tanh",), False))  # empty slots stay idle
+    assert not PackShape(4, (5, 256, 2), ("tanh",), False).covers(wide)  # too few slots
+    assert not wide.covers(PackShape(8, (5, 64, 2), ("sigmoid",), False))
+    assert not wide.covers(PackShape(8, (5, 64, 2), ("tanh",), True))  # dropout
+    assert not wide.covers(PackShape(8, (5, 1024, 2), ("tanh",), False))
 
 
 def test_pack_setting_is_checked_and_mirrored_trials_train_alone():
@@ -178,13 +204,22 @@ def test_a_packed_search_records_every_trial_as_keras_tuner_would(tmp_path):
     for trial_id, trial in trials.items():
         fit = json.loads((project / f"trial_{trial_id}" / "fit.json").read_text())
         assert 1 <= fit["pack_size"] <= 4
-        run = project / "tensorboard" / trial_id / "execution0"
+        # tfnn's own run per trial: `tfnn train`'s tags and HParams names.
+        run = project / "tensorboard" / f"trial-{trial_id}"
         session = hparams_session(run)
-        assert session["learning_rate"] == pytest.approx(
-            trial["hyperparameters"]["values"]["learning_rate"]
-        )
-        assert len(scalars(run / "train")["epoch_loss"]) == 2
-        assert [step for step, _ in scalars(run / "validation")["epoch_accuracy"]] == [0, 1]
+        values = trial["hyperparameters"]["values"]
+        assert session["learning_rate"] == pytest.approx(values["learning_rate"])
+        assert (session["hidden"], session["activation"], session["optimizer"]) == (
+            values["hidden"], values["activation"], values["optimizer"],
+        )  # fmt: skip
+        assert session["experiment"] == "digits" and session["arch"] == str(values["hidden"])
+        train = scalars(run / "train")
+        assert len(train["epoch_loss"]) == 2 and len(train["learning_rate"]) == 2
+        assert [step for step, _ in scalars(run / "validation")["epoch_accuracy"]] == [1, 2]
+        # The search colours its parallel coordinates by its objective.
+        names, metrics = hparams_experiment(run)
+        assert metrics[0] == ("validation", "epoch_accuracy") and len(metrics) == 4
+        assert {"hidden", "activation", "optimizer", "learning_rate"} <= set(names)
         score = trial["score"]
         assert score == pytest.approx(scalars(run / "validation")["epoch_accuracy"][-1][1])
     best = json.loads((project / "best.json").read_text())

@@ -25,8 +25,11 @@ from tfnn.configs.digits import DigitsConfig
 from tfnn.configs.tune import TuneConfig
 from tfnn.data.dataset import Dataset
 from tfnn.errors import ConfigError
+from tfnn.experiments.digits import build_digits_model
 from tfnn.experiments.registry import EXPERIMENTS
+from tfnn.tensorboard.scalars import ScalarLogger
 from tfnn.training.compile import resolve_steps_per_execution
+from tfnn.training.seeding import seed_everything, seed_model_builder
 from tfnn.tuning import hypermodels, report, search, tuner
 from tfnn.tuning.hypermodels import (
     DigitsHyperModel,
@@ -358,15 +361,21 @@ def test_search_survives_a_failed_trial_and_reports(tmp_path, monkeypatch):
         assert heading in markdown
     assert ended_trial_ids(project) == set(statuses)
 
-    # keras-tuner gave every trial its own TensorBoard run with the trial's HParams.
-    run = project / "tensorboard" / best["trial_id"] / "execution0"
+    # Every trial has its own TensorBoard run with the HParams `tfnn train` would log
+    # for its config (`l2` 0 where the trial uses none; no search-only `use_l2`).
+    run = project / "tensorboard" / f"trial-{best['trial_id']}"
     session = hparams_session(run)
-    for name, value in best["hyperparameters"].items():
-        if isinstance(value, (bool, str)):
-            assert session[name] == value
-        else:
-            assert session[name] == pytest.approx(value)
+    assert "use_l2" not in session
+    for name in ("hidden", "activation", "optimizer", "learning_rate", "l2", "batch_size"):
+        value = best["config"][name]
+        assert session[name] == (value if isinstance(value, str) else pytest.approx(value))
     assert len(scalars(run / "validation")["epoch_accuracy"]) == 1
+    # The retrained best: its train curves and its one test point, as `tfnn train` logs.
+    retrained = project / "tensorboard" / "best-retrained"
+    assert len(scalars(retrained / "train")["epoch_loss"]) == best["config"]["epochs"]
+    assert scalars(retrained / "test")["epoch_accuracy"] == [
+        (best["config"]["epochs"], pytest.approx(best["test_accuracy"]))
+    ]
     # Trials keep no weights (keras-tuner's per-epoch SaveBestEpoch is dropped): the
     # best configuration is retrained, and a killed trial is re-run from scratch.
     assert not list(project.glob("trial_*/checkpoint*"))
@@ -379,13 +388,11 @@ def test_trial_validates_at_ten_points_and_the_last_epoch(tmp_path):
     hp = sampled_hp(hypermodel)
     hp.values["epochs"] = 20
     log_dir = tmp_path / "run"
-    metrics = hypermodel.fit(
-        hp, hypermodel.build(hp), callbacks=[tuner.tensorboard_callback(log_dir)]
-    )
+    metrics = hypermodel.fit(hp, hypermodel.build(hp), callbacks=[ScalarLogger(log_dir, 0)])
     assert "val_accuracy" in metrics
-    assert [step for step, _ in scalars(log_dir / "validation")["epoch_accuracy"]] == [
-        epoch - 1 for epoch in validation_epochs(20)
-    ]
+    assert [step for step, _ in scalars(log_dir / "validation")["epoch_accuracy"]] == list(
+        validation_epochs(20)
+    )
     assert len(scalars(log_dir / "train")["epoch_accuracy"]) == 20
 
 
@@ -543,3 +550,19 @@ def test_a_killed_worker_ends_the_search_in_one_line_and_a_rerun_finishes_it(tmp
     result = run_tune(*argv)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert_only_unfinished_trials_ran(project, before, result.stdout, 8, prefix=r"\[tuner\d\] ")
+
+
+def test_a_trials_model_has_the_weights_of_tfnn_train_with_the_same_seed():
+    """The tuner seeds each build without re-seeding TensorFlow (which clears its
+    kernel cache); the weights are still those `tfnn train` starts from."""
+    data = small_digits_data()
+    config = DigitsConfig(hidden=12, split="stratified", seed=3)
+    seed_everything(3)
+    first = [weight.numpy() for weight in build_digits_model(config, data.dataset).weights]
+    build_digits_model(config, data.dataset)  # draws move Python's random on
+    seed_model_builder(3)
+    again = [weight.numpy() for weight in build_digits_model(config, data.dataset).weights]
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+    seed_model_builder(4)  # another seed: TensorFlow's too, as seed_everything does
+    other = [weight.numpy() for weight in build_digits_model(config, data.dataset).weights]
+    assert not np.array_equal(first[0], other[0])

@@ -11,7 +11,6 @@ import os
 import time
 
 import keras
-import tensorflow as tf
 
 from tfnn.tensorboard.writers import RunWriters, WritingCallback
 
@@ -21,9 +20,15 @@ LEARNING_RATE_TAG = "learning_rate"
 SECONDS_TAG = "epoch_seconds"
 
 
+def scalar_value(value) -> float:
+    """A variable's or tensor's value as a Python number (``.numpy()`` where it has one:
+    half the cost of ``keras.ops.convert_to_numpy``, read at every epoch's end)."""
+    return float(value.numpy() if hasattr(value, "numpy") else keras.ops.convert_to_numpy(value))
+
+
 def global_step(model: keras.Model) -> int:
     """Training steps the model's optimizer has taken (restored with it on resume)."""
-    return int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+    return int(scalar_value(model.optimizer.iterations))
 
 
 def step_after_batch(epoch_start: int, batch: int, params: dict) -> int:
@@ -42,12 +47,17 @@ def current_learning_rate(optimizer: keras.optimizers.Optimizer) -> float:
     learning_rate = optimizer.learning_rate
     if callable(learning_rate):
         learning_rate = learning_rate(optimizer.iterations)
-    return float(keras.ops.convert_to_numpy(learning_rate))
+    return scalar_value(learning_rate)
 
 
 def epoch_tag(metric: str) -> str:
     """The tag of an epoch curve: ``epoch_loss``, ``epoch_accuracy`` (as Keras names them)."""
     return f"epoch_{metric}"
+
+
+def is_validation(name: str) -> bool:
+    """Keras names the validation metrics ``val_loss``, ``val_accuracy``."""
+    return name.startswith("val_")
 
 
 def step_tag(metric: str) -> str:
@@ -69,6 +79,9 @@ class ScalarLogger(WritingCallback, keras.callbacks.Callback):
         every_steps: Write step scalars when a multiple of this many steps is passed
             (0: epoch scalars only).
         validation_name: Sub-run for the ``val_*`` metrics: ``validation`` or ``test``.
+        flush_every_epoch: Flush the event files at every epoch's end, so a killed run
+            keeps its curves up to its last finished epoch (a tuner trial, which is
+            re-run from scratch, writes them when it ends).
     """
 
     def __init__(
@@ -76,11 +89,13 @@ class ScalarLogger(WritingCallback, keras.callbacks.Callback):
         log_dir: str | os.PathLike | RunWriters,
         every_steps: int = 100,
         validation_name: str = "validation",
+        flush_every_epoch: bool = True,
     ):
         super().__init__()
         self.writers = RunWriters.of(log_dir)
         self.every_steps = every_steps
         self.validation_name = validation_name
+        self.flush_every_epoch = flush_every_epoch
         self._last_logged: int | None = None
         self._previous_batch = -1
         self._previous_means: dict[str, float] = {}
@@ -90,6 +105,9 @@ class ScalarLogger(WritingCallback, keras.callbacks.Callback):
         self._last_logged = None
 
     def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_started = time.perf_counter()
+        if self.every_steps <= 0:
+            return  # epoch points only: their step is the epoch
         if self._last_logged is None:
             # Read here, not at train begin: a backup callback restores the optimizer's
             # iterations in its own on_train_begin, which may come after this one.
@@ -97,7 +115,6 @@ class ScalarLogger(WritingCallback, keras.callbacks.Callback):
         self._epoch_start = global_step(self.model)
         self._previous_batch = -1
         self._previous_means = {}
-        self._epoch_started = time.perf_counter()
 
     def on_train_batch_end(self, batch, logs=None):
         if self.every_steps <= 0 or not logs:
@@ -109,10 +126,11 @@ class ScalarLogger(WritingCallback, keras.callbacks.Callback):
         batch = min(batch, steps - 1) if steps else batch
         window = max(1, batch - self._previous_batch)
         means = {name: float(value) for name, value in logs.items()}
-        with self.writers[TRAIN_RUN].as_default(step=step):
-            for name, mean in means.items():
-                earlier = self._previous_means.get(name, 0.0) * (self._previous_batch + 1)
-                tf.summary.scalar(step_tag(name), (mean * (batch + 1) - earlier) / window)
+        window_means = {}
+        for name, mean in means.items():
+            earlier = self._previous_means.get(name, 0.0) * (self._previous_batch + 1)
+            window_means[step_tag(name)] = (mean * (batch + 1) - earlier) / window
+        self.writers.write_scalars(TRAIN_RUN, step, window_means)
         self._last_logged = step
         self._previous_batch = batch
         self._previous_means = means
@@ -120,15 +138,14 @@ class ScalarLogger(WritingCallback, keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         step = epoch + 1
-        with self.writers[TRAIN_RUN].as_default(step=step):
-            for name, value in logs.items():
-                if not name.startswith("val_"):
-                    tf.summary.scalar(epoch_tag(name), float(value))
-            tf.summary.scalar(LEARNING_RATE_TAG, current_learning_rate(self.model.optimizer))
-            tf.summary.scalar(SECONDS_TAG, time.perf_counter() - self._epoch_started)
-        validation = {name[4:]: value for name, value in logs.items() if name.startswith("val_")}
+        train = {epoch_tag(name): value for name, value in logs.items() if not is_validation(name)}
+        train[LEARNING_RATE_TAG] = current_learning_rate(self.model.optimizer)
+        train[SECONDS_TAG] = time.perf_counter() - self._epoch_started
+        self.writers.write_scalars(TRAIN_RUN, step, train)
+        validation = {
+            epoch_tag(name[4:]): value for name, value in logs.items() if is_validation(name)
+        }
         if validation:
-            with self.writers[self.validation_name].as_default(step=step):
-                for name, value in validation.items():
-                    tf.summary.scalar(epoch_tag(name), float(value))
-        self.writers.flush()
+            self.writers.write_scalars(self.validation_name, step, validation)
+        if self.flush_every_epoch:
+            self.writers.flush()

@@ -5,10 +5,14 @@ from __future__ import annotations
 import contextlib
 import os
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import tensorflow as tf
+from tensorboard.compat.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
+from tensorboard.plugins.scalar import metadata as scalar_metadata
+
+_SCALAR_METADATA = scalar_metadata.create_summary_metadata(display_name=None, description=None)
 
 # One instance per log directory while any callback holds it: each sub-run then has one
 # event file, whichever callbacks write into it.
@@ -52,6 +56,24 @@ class RunWriters:
             )
         return self._writers[name]
 
+    def write_scalars(self, run: str, step: int, values: Mapping[str, float]) -> None:
+        """Scalars of one step of sub-run ``run``, in one write.
+
+        The same events as ``tf.summary.scalar`` per tag, at one TensorFlow op for all
+        of them instead of one (~0.4 ms) each: a packed search writes ~30,000 epoch
+        scalars, which cost ~12 s one by one. The op is called directly on the writer
+        (~50 us; ``write_raw_pb`` in ``as_default`` costs ~200 us of Python around it).
+        """
+        writer, proto = self[run], scalars_proto(values)
+        resource = getattr(writer, "_resource", None)
+        if resource is None:  # not TensorFlow's file writer as we know it: the public way
+            with writer.as_default(step=step):
+                tf.summary.experimental.write_raw_pb(proto)
+            return
+        tf.raw_ops.WriteRawProtoSummary(
+            writer=resource, step=tf.constant(step, tf.int64), tensor=tf.constant(proto)
+        )
+
     def hold(self) -> None:
         self._holders += 1
 
@@ -69,6 +91,24 @@ class RunWriters:
         for writer in self._writers.values():
             writer.close()
         self._writers.clear()
+
+
+def scalars_proto(values: Mapping[str, float]) -> bytes:
+    """A serialized ``Summary`` of float scalars, as the scalars plugin stores them."""
+    return summary_pb2.Summary(
+        value=[
+            summary_pb2.Summary.Value(
+                tag=tag,
+                metadata=_SCALAR_METADATA,
+                tensor=tensor_pb2.TensorProto(
+                    dtype=types_pb2.DT_FLOAT,
+                    tensor_shape=tensor_shape_pb2.TensorShapeProto(),
+                    float_val=[float(value)],
+                ),
+            )
+            for tag, value in values.items()
+        ]
+    ).SerializeToString()
 
 
 class WritingCallback:

@@ -29,7 +29,7 @@ from tfnn.training.callbacks import StopOnInterrupt
 from tfnn.training.compile import compile_model
 from tfnn.training.fit import TrainingData, fit_model
 from tfnn.training.plan import StepPlan
-from tfnn.training.seeding import seed_everything
+from tfnn.training.seeding import seed_model_builder
 from tfnn.tuning.splits import SearchData
 
 ACTIVATIONS = ("sigmoid", "relu", "tanh")
@@ -118,7 +118,7 @@ class ConfigHyperModel(keras_tuner.HyperModel):
         uses for ``train_samples`` training samples."""
         config = self.config_from_hp(hp)
         # Every trial starts from the same seed, so trials differ only by their values.
-        seed_everything(config.seed)
+        seed_model_builder(config.seed)
         steps = steps_per_pass(train_samples, config.batch_size)
         return compile_model(self.build_model(config), config, steps)
 

@@ -176,6 +176,20 @@ class PackShape:
         dropout = any(layer.dropout for layers in members for layer in layers)
         return cls(size or _power_of_two(len(models)), tuple(widths), tuple(sorted(names)), dropout)
 
+    def covers(self, other: PackShape) -> bool:
+        """Whether this shape's program can train ``other``'s members: at least as many
+        slots, the same inputs, classes and depth, layers at least as wide, their
+        activations and dropout (zero-padded units, unused activations and empty slots
+        change no number)."""
+        return (
+            self.size >= other.size
+            and len(self.widths) == len(other.widths)
+            and (self.widths[0], self.widths[-1]) == (other.widths[0], other.widths[-1])
+            and all(mine >= theirs for mine, theirs in zip(self.widths, other.widths, strict=True))
+            and set(other.activations) <= set(self.activations)
+            and (self.dropout or not other.dropout)
+        )
+
 
 class PackedNetwork:
     """The stacked variables and the training step of one :class:`PackShape`.

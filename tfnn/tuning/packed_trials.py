@@ -126,8 +126,7 @@ class PackedSearch:
         reported and ended as soon as it is done."""
         tuner, members = self.tuner, []
         for trial, model, _ in chunk:
-            copies = tuner._deepcopy_callbacks(list(callbacks))
-            tuner._configure_tensorboard_dir(copies, trial, 0)
+            copies = [*tuner._deepcopy_callbacks(list(callbacks)), *tuner.trial_callbacks(trial)]
             epochs = self.config(trial).epochs
             members.append(
                 PackMember(

@@ -39,7 +39,8 @@ class PackMember:
             its solo fit is given them.
         validation_rows: Indices into ``x`` scored as ``val_*``, or None.
         validation_epochs: The (1-based) epochs after which to score them.
-        callbacks: Keras callbacks driven at the member's epoch ends (TensorBoard).
+        callbacks: Keras callbacks driven at the member's train and epoch begins and ends
+            (TensorBoard).
     """
 
     model: keras.Model
@@ -82,10 +83,12 @@ class PackProgram:
         self.train_epoch = tf.function(self._epoch, jit_compile=jit_compile)
         self.score = tf.function(self._score, jit_compile=jit_compile)
 
-    def _epoch(self, x, y, rows, weights, active):
+    def _epoch(self, x, y, rows, weights, active, steps):
         count = tf.zeros([self.network.shape.size])
         loss_sum, correct_sum = count, count
-        for step in tf.range(tf.shape(rows)[0]):
+        # ``rows`` is padded to a power of two of steps, so that folds and splits of
+        # nearly one size (1,149 and 1,150 rows) share one compiled program.
+        for step in tf.range(steps):
             batch_x, batch_y = tf.gather(x, rows[step]), tf.gather(y, rows[step])
             loss, correct, samples = self.network.train_step(
                 batch_x, batch_y, weights[step], active[step]
@@ -107,11 +110,20 @@ _PROGRAMS: dict[tuple[PackShape, bool], PackProgram] = {}
 
 
 def program_for(shape: PackShape, jit_compile: bool) -> PackProgram:
-    """The process's program for ``shape``, traced on first use."""
+    """The process's program for ``shape``: one already traced whose shape covers it
+    (XLA compiles each program in ~1.5 s, more than a pack of short trials trains),
+    else a new one."""
+    for (known, jit), program in _PROGRAMS.items():
+        if jit == jit_compile and known.covers(shape):
+            return program
     key = (shape, jit_compile)
-    if key not in _PROGRAMS:
-        _PROGRAMS[key] = PackProgram(shape, jit_compile)
+    _PROGRAMS[key] = PackProgram(shape, jit_compile)
     return _PROGRAMS[key]
+
+
+def padded_length(count: int, minimum: int = 1) -> int:
+    """``count`` rounded up to a power of two: few distinct shapes, few compiles."""
+    return max(minimum, 1 << max(0, count - 1).bit_length())
 
 
 class PackTrainer:
@@ -143,8 +155,10 @@ class PackTrainer:
     ):
         self.members = list(members)
         models = [member.model for member in members]
-        self.shape = PackShape.of(models, min(size, len(models)) if size else 0)
-        self.program = program_for(self.shape, jit_compile)
+        self.program = program_for(
+            PackShape.of(models, min(size, len(models)) if size else 0), jit_compile
+        )
+        self.shape = self.program.network.shape
         self.x = x if isinstance(x, tf.Tensor) else pack_features(x)
         self.y = y if isinstance(y, tf.Tensor) else pack_labels(y)
         self.batch_size = batch_size
@@ -163,15 +177,15 @@ class PackTrainer:
         return self._orders[key]
 
     def _epoch_batches(self, slots: list[tuple[int, int] | None]):
-        """(rows [S, K, B], weights [S, K, B], active [S, K]) of one round, each slot
-        (member, epoch) at its member's own epoch."""
+        """(rows [S, K, B], weights [S, K, B], active [S, K], steps) of one round, each
+        slot (member, epoch) at its member's own epoch; S is ``steps`` padded."""
         batch = self.batch_size
         steps = {
             slot: math.ceil(len(self.members[busy[0]].rows) / batch)
             for slot, busy in enumerate(slots)
             if busy is not None
         }
-        span, size = max(steps.values()), self.shape.size
+        span, size = padded_length(max(steps.values())), self.shape.size
         rows = np.zeros((span, size, batch), np.int32)
         weights = np.zeros((span, size, batch), np.float32)
         active = np.zeros((span, size), bool)
@@ -186,14 +200,14 @@ class PackTrainer:
             rows[:count_steps, slot] = padded.reshape(-1, batch)
             weights[:count_steps, slot] = mask.reshape(-1, batch)
             active[:count_steps, slot] = True
-        return rows, weights, active
+        return rows, weights, active, tf.constant(max(steps.values()), tf.int32)
 
     def validate(self, rows_of: dict[int, np.ndarray]) -> dict[int, tuple[float, float]]:
         """(loss, accuracy) of the slots in ``rows_of`` on their rows."""
         longest = max(len(rows) for rows in rows_of.values())
         sums = np.zeros((3, self.shape.size))
         for start in range(0, longest, VALIDATION_CHUNK):
-            width = min(VALIDATION_CHUNK, longest - start)
+            width = padded_length(min(VALIDATION_CHUNK, longest - start), 64)
             rows = np.zeros((self.shape.size, width), np.int32)
             weights = np.zeros((self.shape.size, width), np.float32)
             for slot, slot_rows in rows_of.items():
@@ -234,6 +248,9 @@ class PackTrainer:
                         self._callbacks(member).on_train_begin()
             if any(model is not None for model in refill.values()):
                 network.load(refill)
+            for busy in slots:
+                if busy is not None:
+                    self._callbacks(busy[0]).on_epoch_begin(busy[1])
             loss_sum, correct, count = (
                 value.numpy()
                 for value in self.program.train_epoch(self.x, self.y, *self._epoch_batches(slots))

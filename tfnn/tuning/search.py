@@ -11,6 +11,7 @@ trials (``tfnn.tuning.rerank``), the retrain and test of the best, and
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -39,6 +40,7 @@ from tfnn.tuning.report import (
 )
 from tfnn.tuning.rerank import metric, rank_trials, rerank_trials
 from tfnn.tuning.splits import SearchData, split_for_search
+from tfnn.tuning.trial_logs import RETRAINED_RUN, retrained_callbacks, write_test_point
 from tfnn.tuning.trial_memory import frozen_garbage
 from tfnn.tuning.tuner import (
     ENDED_STATUSES,
@@ -48,12 +50,10 @@ from tfnn.tuning.tuner import (
     TfnnRandomSearch,
     make_tuner,
     run_trials,
-    tensorboard_callback,
 )
 
 __all__ = ["load_search_data", "run_search", "cross_validate_trials", "run_role", "train_command"]
 
-RETRAINED_RUN = "best-retrained"
 BEST_JSON = "best.json"
 BEST_MARKDOWN = "best.md"
 TOP_TRIALS = 10
@@ -202,15 +202,17 @@ def report_best(
     ]
 
     best_config = hypermodel.config_from_hp(best.hyperparameters.copy())
+    retrained_run = project / TENSORBOARD_DIR / RETRAINED_RUN
+    shutil.rmtree(retrained_run, ignore_errors=True)  # a rerun retrains: one set of curves
     model, history, retrain_seconds = hypermodel.retrain(
-        best.hyperparameters.copy(),
-        [tensorboard_callback(project / TENSORBOARD_DIR / RETRAINED_RUN)],
+        best.hyperparameters.copy(), retrained_callbacks(retrained_run)
     )
     dataset = hypermodel.data.dataset
     # The only time the search touches the test set.
     test_loss, test_accuracy = model.evaluate(
         make_dataset(dataset.x_test, dataset.y_test, EVALUATION_BATCH_SIZE, False, 0), verbose=0
     )
+    write_test_point(retrained_run, test_loss, test_accuracy, best_config.epochs)
     model.save(project / "best_model.keras")
 
     def trial_row(trial) -> dict:

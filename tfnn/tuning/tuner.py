@@ -33,6 +33,7 @@ from tfnn.tuning import keras_tuner_patches  # noqa: F401  (patches keras-tuner 
 from tfnn.tuning.hypermodels import ConfigHyperModel
 from tfnn.tuning.packed_trials import PackedSearch, print_progress
 from tfnn.tuning.report import active_values, format_value
+from tfnn.tuning.trial_logs import trial_callbacks, trial_run
 from tfnn.tuning.trial_memory import (
     custom_gradient_names,
     forget_custom_gradients,
@@ -45,13 +46,6 @@ ENDED_STATUSES = ("COMPLETED", "FAILED")
 
 PrintFunction = Callable[..., None]
 WINDOW_PACKS = 4
-
-
-def tensorboard_callback(log_dir: str | os.PathLike) -> keras.callbacks.TensorBoard:
-    """Epoch scalars only: keras-tuner gives each trial its own run dir and HParams."""
-    return keras.callbacks.TensorBoard(
-        log_dir=str(log_dir), update_freq="epoch", histogram_freq=0, write_graph=False
-    )
 
 
 def _resident_megabytes() -> float | None:
@@ -123,19 +117,28 @@ class TfnnRandomSearch(keras_tuner.RandomSearch):
         ``SaveBestEpoch`` writes the weights after each improving epoch (for
         ``get_best_models``; tfnn retrains the best configuration instead), and
         ``TunerCallback`` forwards batch and epoch events to tuner hooks this
-        tuner does not use. The rest is keras-tuner's: callbacks deep-copied per
-        execution, a TensorBoard run dir and HParams per trial,
+        tuner does not use; and tfnn's own TensorBoard run per trial
+        (:func:`trial_callbacks`) instead of keras-tuner's Keras TensorBoard. The
+        rest is keras-tuner's: callbacks deep-copied per execution,
         ``_build_and_fit_model``.
         """
         original_callbacks = kwargs.pop("callbacks", [])
         histories = []
-        for execution in range(self.executions_per_trial):
+        for _ in range(self.executions_per_trial):
             copied_kwargs = copy.copy(kwargs)
             callbacks = self._deepcopy_callbacks(original_callbacks)
-            self._configure_tensorboard_dir(callbacks, trial, execution)
-            copied_kwargs["callbacks"] = callbacks
+            copied_kwargs["callbacks"] = [*callbacks, *self.trial_callbacks(trial)]
             histories.append(self._build_and_fit_model(trial, *args, **copied_kwargs))
         return histories
+
+    def trial_callbacks(self, trial) -> list[keras.callbacks.Callback]:
+        """The trial's TensorBoard run: `tfnn train`'s curves and HParams names."""
+        return trial_callbacks(
+            self.tensorboard_dir / trial_run(trial.trial_id),
+            self.hypermodel.config_from_hp(trial.hyperparameters),
+            trial.trial_id,
+            self.hypermodel.tune_config.objective,
+        )
 
     def search(self, *args, **kwargs) -> None:
         """keras-tuner's search, in packs of trials unless ``--pack 1`` (or the chief
@@ -173,7 +176,7 @@ class TfnnRandomSearch(keras_tuner.RandomSearch):
         self.hypermodel.last_metrics = {}
         # Only a trial re-run after a kill has a run dir already: start it afresh so
         # TensorBoard does not show the killed attempt's curves beside the new ones.
-        shutil.rmtree(self.tensorboard_dir / str(trial.trial_id), ignore_errors=True)
+        shutil.rmtree(self.tensorboard_dir / trial_run(trial.trial_id), ignore_errors=True)
         super().on_trial_begin(trial)
 
     def on_trial_end(self, trial) -> None:
@@ -254,10 +257,11 @@ def make_tuner(
 
 
 def run_trials(tuner: TfnnRandomSearch) -> None:
-    """``tuner.search`` with a TensorBoard callback; keras-tuner errors become one line."""
+    """``tuner.search`` (each trial writes its own TensorBoard run); keras-tuner errors
+    become one line."""
     try:
         with frozen_garbage():
-            tuner.search(callbacks=[tensorboard_callback(tuner.tensorboard_dir)], verbose=0)
+            tuner.search(verbose=0)
     except RuntimeError as error:
         if "consecutive failures" not in str(error):
             raise
