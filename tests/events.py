@@ -60,21 +60,27 @@ def graph_node_names(logdir) -> list[str]:
     return [node.name for node in acc.Graph().node] if acc.Tags()["graph"] else []
 
 
-def hparams_session(logdir) -> dict:
-    """The HParams session-start info of a run: ``{name: value}``."""
+def hparams_plugin_data(logdir, field: str):
+    """The first HParams summary of a run holding ``field`` (``session_start_info``,
+    ``experiment``), or None."""
     acc = accumulator(logdir)
     for tag in acc.Tags()["tensors"]:
         metadata = acc.SummaryMetadata(tag)
         if metadata.plugin_data.plugin_name != "hparams":
             continue
         data = plugin_data_pb2.HParamsPluginData.FromString(metadata.plugin_data.content)
-        if data.HasField("session_start_info"):
-            values = {}
-            for name, value in data.session_start_info.hparams.items():
-                kind = value.WhichOneof("kind")
-                values[name] = getattr(value, kind)
-            return values
-    return {}
+        if data.HasField(field):
+            return getattr(data, field)
+    return None
+
+
+def hparams_session(logdir) -> dict:
+    """The HParams session-start info of a run: ``{name: value}``."""
+    session = hparams_plugin_data(logdir, "session_start_info")
+    if session is None:
+        return {}
+    values = session.hparams.items()
+    return {name: getattr(value, value.WhichOneof("kind")) for name, value in values}
 
 
 def decoded_images(logdir) -> dict[str, dict[int, np.ndarray]]:
@@ -91,16 +97,10 @@ def decoded_images(logdir) -> dict[str, dict[int, np.ndarray]]:
 def hparams_experiment(logdir) -> tuple[list[str], list[tuple[str, str]]]:
     """The HParams experiment config of a run: (hyperparameter names, metrics as
     ``(group, tag)``), in their declared order."""
-    acc = accumulator(logdir)
-    for tag in acc.Tags()["tensors"]:
-        metadata = acc.SummaryMetadata(tag)
-        if metadata.plugin_data.plugin_name != "hparams":
-            continue
-        data = plugin_data_pb2.HParamsPluginData.FromString(metadata.plugin_data.content)
-        if data.HasField("experiment"):
-            experiment = data.experiment
-            return (
-                [info.name for info in experiment.hparam_infos],
-                [(info.name.group, info.name.tag) for info in experiment.metric_infos],
-            )
-    return [], []
+    experiment = hparams_plugin_data(logdir, "experiment")
+    if experiment is None:
+        return [], []
+    return (
+        [info.name for info in experiment.hparam_infos],
+        [(info.name.group, info.name.tag) for info in experiment.metric_infos],
+    )
