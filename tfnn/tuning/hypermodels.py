@@ -79,6 +79,8 @@ class ConfigHyperModel(keras_tuner.HyperModel):
     """
 
     batch_sizes: tuple[int, ...] = (16, 32, 64, 128, 256)
+    # The config's hyperparameters (`tfnn train`'s HParams names) the space varies.
+    searched: tuple[str, ...] = ("batch_size", "epochs")
     epochs_choices: tuple[int, ...] = (10, 20, 40, 80)
 
     def __init__(self, data: SearchData, tune_config: TuneConfig):
@@ -204,6 +206,8 @@ class ConfigHyperModel(keras_tuner.HyperModel):
 class DigitsHyperModel(ConfigHyperModel):
     """The CS-587 space: hidden units, activation, optimizer, learning rate, L2."""
 
+    searched = ("hidden", "activation", "optimizer", "learning_rate", "l2", "batch_size", "epochs")
+
     def config_from_hp(self, hp: keras_tuner.HyperParameters) -> DigitsConfig:
         return DigitsConfig(
             hidden=hp.Int("hidden", 4, 256, sampling="log"),
@@ -224,6 +228,10 @@ class MnistDnnHyperModel(ConfigHyperModel):
     """Dense MNIST networks: 1-3 hidden layers, their widths, dropout and the optimizer."""
 
     batch_sizes = (32, 64, 128, 256)
+    searched = (
+        "arch", "activation", "dropout", "optimizer", "learning_rate", "l2", "batch_size",
+        "epochs",
+    )  # fmt: skip
     epochs_choices = (5, 10, 20, 40)
     max_layers = 3
 

@@ -139,8 +139,9 @@ class PackTrainer:
         batch_size: Every member's batch size.
         seed: The batch order's seed (``TrainingData.seed`` of the solo fits).
         jit_compile: Compile the epoch with XLA.
-        size: Slots (0: one per member, rounded up to a power of two); packs of one
-            shape share their compiled program.
+        size: Slots (0: one per member, rounded up to a power of two). The pack may
+            run with more: it takes any compiled program whose shape covers its own
+            (``self.shape`` is that program's), the extra slots staying empty.
     """
 
     def __init__(

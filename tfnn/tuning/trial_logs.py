@@ -3,8 +3,8 @@
 Every trial gets tfnn's epoch curves (``ScalarLogger``: ``epoch_loss`` and
 ``epoch_accuracy`` of ``train`` and ``validation``, ``learning_rate``) and an HParams
 session with the values and names `tfnn train` logs for the same config
-(``config.hparams()``, declared as ``TFNN_HPARAMS``), so a trial and its re-run with
-`tfnn train` line up in one TensorBoard. Runs are ``trial-<id>`` (keras-tuner's
+(``config.hparams()``, declared as ``TFNN_HPARAMS``; the searched ones), so a trial and
+its re-run with `tfnn train` line up in one TensorBoard. Runs are ``trial-<id>`` (keras-tuner's
 ``<id>/execution0`` nests them a level deeper and says nothing). The search declares
 its objective as the first metric: TensorBoard colours the parallel coordinates by
 the first one. The retrained best configuration is the run ``best-retrained`` with
@@ -14,6 +14,7 @@ no validation score to draw beside the trials'.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 import keras
@@ -42,17 +43,27 @@ def search_metrics(objective: str) -> list[hp.Metric]:
 
 
 def trial_callbacks(
-    log_dir: str | Path, config: TrainConfig, trial_id: str, objective: str
+    log_dir: str | Path,
+    config: TrainConfig,
+    trial_id: str,
+    objective: str,
+    searched: Collection[str],
 ) -> list[keras.callbacks.Callback]:
-    """A trial's epoch curves and HParams session, under the names `tfnn train` uses."""
+    """A trial's epoch curves and HParams session, under the names `tfnn train` uses.
+
+    The session holds the ``searched`` hyperparameters only: TensorBoard shows the first
+    five columns by name, which would otherwise be settings every trial shares (a
+    digits search's ``arch`` and ``dropout``); the Text tab has them all.
+    """
     writers = RunWriters.of(log_dir)
+    values = {name: value for name, value in config.hparams().items() if name in searched}
     return [
         # A killed trial is re-run from scratch: its events need no flush before its end.
         ScalarLogger(writers, 0, VALIDATION_RUN, flush_every_epoch=False),
         HParams(
             writers,
-            config.hparams(),
-            TFNN_HPARAMS,
+            values,
+            [param for param in TFNN_HPARAMS if param.name in values],
             search_metrics(objective),
             trial_id=trial_run(trial_id),
             settings={"trial": trial_id, **config.to_dict()},

@@ -138,6 +138,7 @@ class TfnnRandomSearch(keras_tuner.RandomSearch):
             self.hypermodel.config_from_hp(trial.hyperparameters),
             trial.trial_id,
             self.hypermodel.tune_config.objective,
+            self.hypermodel.searched,
         )
 
     def search(self, *args, **kwargs) -> None:
