@@ -19,7 +19,7 @@ from tfnn.configs.tune import TuneConfig
 from tfnn.errors import ConfigError
 from tfnn.tuning.hypermodels import DigitsHyperModel, validation_epochs
 from tfnn.tuning.pack_network import PackError, PackShape, dense_layers, optimizer_rule
-from tfnn.tuning.packs import PackMember, PackTrainer
+from tfnn.tuning.packs import PackMember, PackTrainer, forget_programs
 from tfnn.tuning.search import load_search_data
 
 from events import hparams_experiment, hparams_session, scalars
@@ -62,6 +62,7 @@ def fit_data(hypermodel):
 
 
 def test_eight_members_train_like_their_solo_fits(hypermodel):
+    forget_programs()  # the programs other tests compiled
     solo = []
     for values in EIGHT:
         hp = hp_of(hypermodel, values)
@@ -263,3 +264,9 @@ def test_packed_and_solo_searches_agree_trial_by_trial(tmp_path):
         f"{sum(close)} of {len(calm)} calm trials agree ({everywhere} of 40 in all)",
         sorted((key, rates[key], scores["8"][key], scores["1"][key]) for key in scores["8"]),
     )
+
+
+def test_an_empty_slot_follows_keras_sgd_with_step_zero():
+    from tfnn.tuning.pack_network import EMPTY_RULE
+
+    assert optimizer_rule(keras.optimizers.SGD(0.0)) == EMPTY_RULE

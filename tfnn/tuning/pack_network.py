@@ -116,9 +116,7 @@ def optimizer_rule(optimizer: keras.optimizers.Optimizer) -> dict[str, float]:
     rate = config["learning_rate"]
     if not isinstance(rate, float | int):
         raise PackError("learning-rate schedules do not pack")
-    plain = {"m_decay": 0.0, "m_gain": 1.0, "v_decay": 0.0, "v_gain": 0.0, "v_start": 0.0}
-    plain |= {"v_scale": 0.0, "v_shift": 1.0, "epsilon": 0.0, "p1": 0.0, "p2": 0.0}
-    plain["learning_rate"] = float(rate)
+    plain = sgd_rule(float(rate))
     name = type(optimizer).__name__
     if name == "SGD" and not config["nesterov"]:
         return plain | {"m_decay": float(config["momentum"])}
@@ -142,8 +140,16 @@ def optimizer_rule(optimizer: keras.optimizers.Optimizer) -> dict[str, float]:
     raise PackError(f"optimizer {name} with these settings does not pack")
 
 
-# An empty slot: SGD with step 0 (and a denominator of 1), so it never changes.
-EMPTY_RULE = optimizer_rule(keras.optimizers.SGD(0.0))
+def sgd_rule(learning_rate: float) -> dict[str, float]:
+    """Plain SGD in :func:`optimizer_rule`'s terms: m = g, a denominator of 1."""
+    rule = {"m_decay": 0.0, "m_gain": 1.0, "v_decay": 0.0, "v_gain": 0.0, "v_start": 0.0}
+    rule |= {"v_scale": 0.0, "v_shift": 1.0, "epsilon": 0.0, "p1": 0.0, "p2": 0.0}
+    return rule | {"learning_rate": learning_rate}
+
+
+# An empty slot: SGD with step 0, so it never changes. (Not read off a Keras optimizer:
+# making one at import would start TensorFlow's runtime before a search sets it up.)
+EMPTY_RULE = sgd_rule(0.0)
 RULE_FIELDS = tuple(EMPTY_RULE)
 
 
@@ -175,6 +181,12 @@ class PackShape:
         names = {layer.activation for layers in members for layer in layers[:-1]}
         dropout = any(layer.dropout for layers in members for layer in layers)
         return cls(size or _power_of_two(len(models)), tuple(widths), tuple(sorted(names)), dropout)
+
+    @property
+    def weights(self) -> int:
+        """Kernel entries of all slots: what a step's arithmetic scales with."""
+        pairs = zip(self.widths[:-1], self.widths[1:], strict=True)
+        return self.size * sum(fan_in * fan_out for fan_in, fan_out in pairs)
 
     def covers(self, other: PackShape) -> bool:
         """Whether this shape's program can train ``other``'s members: at least as many

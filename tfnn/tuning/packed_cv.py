@@ -14,7 +14,8 @@ from collections.abc import Callable, Sequence
 import keras
 import numpy as np
 
-from tfnn.tuning.packed_trials import depth_of, group_for_packs
+from tfnn.tuning.lanes import run_in_lanes
+from tfnn.tuning.packed_trials import depth_of, group_for_packs, queue_cost
 from tfnn.tuning.packs import PackMember, PackTrainer, pack_features, pack_labels
 
 
@@ -26,6 +27,7 @@ def cross_validate_packed(
     folds: Sequence[tuple[np.ndarray, np.ndarray]],
     pack: int,
     on_done: Callable[[str, tuple, tuple, float], None],
+    lanes: int = 1,
 ) -> None:
     """Cross-validates ``candidates`` ((trial id, hyperparameters)) in packs.
 
@@ -38,6 +40,7 @@ def cross_validate_packed(
         pack: Slots per pack.
         on_done: Called with (trial id, fold accuracies, fold losses, seconds) once a
             configuration's folds are done (NaN for a diverged fold).
+        lanes: Packs trained at once, on threads (:mod:`tfnn.tuning.lanes`).
 
     Raises:
         PackError: A configuration's model cannot pack (before anything trains).
@@ -58,11 +61,8 @@ def cross_validate_packed(
             # depth_of raises PackError before anything trains.
             items.append((trial_id, fold, (config.batch_size, depth_of(model)), member))
     features, labels = pack_features(x), pack_labels(y)
-    for queue in group_for_packs(
-        items,
-        group_key=lambda item: item[2],
-        sort_key=lambda item: -item[3].epochs,
-    ):
+
+    def train(queue: list) -> None:
         trainer = PackTrainer(
             [item[3] for item in queue],
             features,
@@ -73,7 +73,7 @@ def cross_validate_packed(
             size=pack,
         )
 
-        def member_end(index: int, result, queue=queue) -> None:
+        def member_end(index: int, result) -> None:
             trial_id, fold = queue[index][0], queue[index][1]
             last = result.last
             diverged = result.failed_epoch is not None or not math.isfinite(last["loss"])
@@ -86,3 +86,13 @@ def cross_validate_packed(
                 on_done(trial_id, accuracies, losses, seconds[trial_id])
 
         trainer.fit(on_member_end=member_end)
+
+    queues = group_for_packs(
+        items, group_key=lambda item: item[2], sort_key=lambda item: -item[3].epochs
+    )
+    run_in_lanes(
+        queues,
+        train,
+        lambda queue: queue_cost([item[3].epochs for item in queue], queue[0][2][0]),
+        lanes,
+    )

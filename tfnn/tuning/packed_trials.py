@@ -23,6 +23,7 @@ from keras_tuner.src.engine import trial as trial_module
 from keras_tuner.src.engine import tuner_utils
 
 from tfnn.tuning.hypermodels import ConfigHyperModel, validation_epochs
+from tfnn.tuning.lanes import run_in_lanes
 from tfnn.tuning.pack_network import PackError, dense_layers
 from tfnn.tuning.packs import PackMember, PackTrainer, pack_features, pack_labels
 
@@ -43,6 +44,12 @@ def group_for_packs(items: Sequence, group_key, sort_key) -> list[list]:
     return [sorted(groups[key], key=sort_key) for key in sorted(groups)]
 
 
+def queue_cost(epochs: Sequence[int], batch_size: int) -> float:
+    """A queue's time, roughly: its member-epochs, a batch-16 epoch costing about twice
+    a batch-256 one (per-step overhead; an epoch's arithmetic is the same)."""
+    return sum(epochs) * (1 + 16 / batch_size)
+
+
 def depth_of(model: keras.Model) -> int:
     """Dense layers of a packable model (members of a pack share it).
 
@@ -60,12 +67,21 @@ class PackedSearch:
         pack: Trials per pack (> 1).
         window: Trials drawn from the oracle at once, to be grouped into packs.
         print_fn: Where the progress line goes.
+        lanes: Packs trained at once, on threads (:mod:`tfnn.tuning.lanes`).
     """
 
-    def __init__(self, tuner, pack: int, window: int, print_fn: Callable[..., None] = print):
+    def __init__(
+        self,
+        tuner,
+        pack: int,
+        window: int,
+        print_fn: Callable[..., None] = print,
+        lanes: int = 1,
+    ):
         self.tuner = tuner
         self.pack = pack
         self.window = max(window, 1)
+        self.lanes = lanes
         self.print_fn = print_fn
         data = tuner.hypermodel.data
         self.fit_rows = np.arange(len(data.x_fit))
@@ -115,8 +131,14 @@ class PackedSearch:
             # Longest first: the pack's tail is then short members filling slots.
             sort_key=lambda item: -self.config(item[0]).epochs,
         )
-        for chunk in chunks:
-            self.train_pack(chunk, callbacks)
+        run_in_lanes(
+            chunks,
+            lambda chunk: self.train_pack(chunk, callbacks),
+            lambda chunk: queue_cost(
+                [self.config(item[0]).epochs for item in chunk], self.config(chunk[0][0]).batch_size
+            ),
+            self.lanes,
+        )
 
     def config(self, trial):
         return self.hypermodel.config_from_hp(trial.hyperparameters)

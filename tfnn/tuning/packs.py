@@ -22,6 +22,7 @@ import tensorflow as tf
 
 from tfnn import interrupts
 from tfnn.training.streams import pass_order
+from tfnn.tuning.lanes import current_lane, program_running
 from tfnn.tuning.pack_network import PackedNetwork, PackShape
 
 # Validation samples scored per call (the [K, n, width] activations stay small).
@@ -80,8 +81,24 @@ class PackProgram:
 
     def __init__(self, shape: PackShape, jit_compile: bool):
         self.network = PackedNetwork(shape)
-        self.train_epoch = tf.function(self._epoch, jit_compile=jit_compile)
-        self.score = tf.function(self._score, jit_compile=jit_compile)
+        self._train_epoch = tf.function(self._epoch, jit_compile=jit_compile)
+        self._score_rows = tf.function(self._score, jit_compile=jit_compile)
+
+    def train_epoch(self, *args) -> list[np.ndarray]:
+        """One round of the pack: per slot (loss sum, correct, samples)."""
+        return self._run(self._train_epoch, args)
+
+    def score(self, *args) -> list[np.ndarray]:
+        """Per slot (loss sum, correct, samples) on the given rows."""
+        return self._run(self._score_rows, args)
+
+    @staticmethod
+    def _run(function, args) -> list[np.ndarray]:
+        # Traced here (Python building a graph, with the lane's lock held), then run with
+        # the lock released: the other lanes' programs run meanwhile.
+        concrete = function.get_concrete_function(*args)
+        with program_running():
+            return [value.numpy() for value in concrete(*args)]
 
     def _epoch(self, x, y, rows, weights, active, steps):
         count = tf.zeros([self.network.shape.size])
@@ -106,19 +123,30 @@ class PackProgram:
         return loss * samples, correct, samples
 
 
-_PROGRAMS: dict[tuple[PackShape, bool], PackProgram] = {}
+_PROGRAMS: dict[tuple[int, PackShape, bool], PackProgram] = {}
 
 
 def program_for(shape: PackShape, jit_compile: bool) -> PackProgram:
-    """The process's program for ``shape``: one already traced whose shape covers it
-    (XLA compiles each program in ~1.5 s, more than a pack of short trials trains),
-    else a new one."""
-    for (known, jit), program in _PROGRAMS.items():
-        if jit == jit_compile and known.covers(shape):
-            return program
-    key = (shape, jit_compile)
+    """This lane's program for ``shape`` (see :mod:`tfnn.tuning.lanes`): the cheapest one
+    already traced whose shape covers it (XLA compiles each program in ~1.5 s, more than
+    a pack of short trials trains), else a new one."""
+    lane = current_lane()
+    covering = [
+        program
+        for (owner, known, jit), program in _PROGRAMS.items()
+        if owner == lane and jit == jit_compile and known.covers(shape)
+    ]
+    if covering:
+        return min(covering, key=lambda program: program.network.shape.weights)
+    key = (lane, shape, jit_compile)
     _PROGRAMS[key] = PackProgram(shape, jit_compile)
     return _PROGRAMS[key]
+
+
+def forget_programs() -> None:
+    """Drops this process's compiled programs (their variables and XLA code): the next
+    pack compiles afresh."""
+    _PROGRAMS.clear()
 
 
 def padded_length(count: int, minimum: int = 1) -> int:
@@ -215,8 +243,7 @@ class PackTrainer:
                 part = slot_rows[start : start + width]
                 rows[slot, : len(part)] = part
                 weights[slot, : len(part)] = 1.0
-            scored = self.program.score(self.x, self.y, rows, weights)
-            sums += np.array([value.numpy() for value in scored])
+            sums += np.array(self.program.score(self.x, self.y, rows, weights))
         return {
             slot: (sums[0][slot] / sums[2][slot], sums[1][slot] / sums[2][slot]) for slot in rows_of
         }
@@ -252,9 +279,8 @@ class PackTrainer:
             for busy in slots:
                 if busy is not None:
                     self._callbacks(busy[0]).on_epoch_begin(busy[1])
-            loss_sum, correct, count = (
-                value.numpy()
-                for value in self.program.train_epoch(self.x, self.y, *self._epoch_batches(slots))
+            loss_sum, correct, count = self.program.train_epoch(
+                self.x, self.y, *self._epoch_batches(slots)
             )
             scored = {}
             for slot, busy in enumerate(slots):

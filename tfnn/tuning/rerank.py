@@ -29,6 +29,7 @@ import numpy as np
 
 from tfnn.results import write_json
 from tfnn.training.streams import EVALUATION_BATCH_SIZE, make_dataset
+from tfnn.tuning.lanes import lane_count
 from tfnn.tuning.pack_network import PackError
 from tfnn.tuning.packed_cv import cross_validate_packed
 from tfnn.tuning.splits import fold_indices
@@ -228,6 +229,8 @@ def rerank_trials(
                 split,
                 pack,
                 on_done=lambda *scores: done(CrossValidation(*scores)),
+                # After the search: every core of this process.
+                lanes=lane_count(),
             )
             uncached = []
         except PackError:

@@ -31,6 +31,7 @@ from tfnn.tuning.distributed import (
     serve_workers,
 )
 from tfnn.tuning.hypermodels import HYPERMODELS, ConfigHyperModel
+from tfnn.tuning.lanes import lane_count, one_thread_per_program
 from tfnn.tuning.report import (
     active_values,
     best_cross_validation,
@@ -85,6 +86,8 @@ def run_search(config: TuneConfig, ended_before: set[str], print_fn: PrintFuncti
     Returns:
         The content of ``best.json``.
     """
+    if config.pack_size > 1 and lane_count(config.workers) > 1:
+        one_thread_per_program()  # before anything starts TensorFlow's runtime
     data = load_search_data(config)
     hypermodel = _hypermodel(config, data)
     if config.workers == 1:

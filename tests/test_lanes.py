@@ -1,0 +1,124 @@
+"""Lanes: queues spread over threads by a fixed rule, one lane's Python at a time, errors
+raised in the caller; packs trained in two lanes give the numbers they give in one."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from tfnn.tuning.lanes import assign, current_lane, program_running, run_in_lanes
+
+
+def test_assign_spreads_the_costliest_first_and_is_fixed():
+    assert assign([2.0, 1.5, 1.25, 1.1, 1.05], 2) == [[0, 3], [1, 2, 4]]
+    assert assign([1.0, 1.0, 1.0], 2) == [[0, 2], [1]]
+    assert assign([5.0], 4) == [[0]]
+
+
+def test_only_programs_run_at_once_and_every_item_runs():
+    inside, most, done = [0], [0], []
+    guard = threading.Lock()
+
+    def work(item):
+        # Outside program_running a lane holds the lock: never two lanes here at once.
+        with guard:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        time.sleep(0.01)
+        with guard:
+            inside[0] -= 1
+        with program_running():
+            time.sleep(0.02)  # the other lane's Python part may run meanwhile
+        done.append((item, current_lane()))
+
+    run_in_lanes(list(range(6)), work, cost=lambda item: 1.0, count=2)
+    assert sorted(item for item, _ in done) == list(range(6))
+    assert {lane for _, lane in done} == {0, 1}
+    assert most[0] == 1
+
+
+def test_an_error_in_one_lane_stops_the_others_and_is_raised():
+    ran = []
+
+    def work(item):
+        if item == 0:
+            raise RuntimeError("too many failed trials")
+        with program_running():
+            time.sleep(0.05)
+        ran.append(item)
+
+    with pytest.raises(RuntimeError, match="too many failed trials"):
+        run_in_lanes(list(range(8)), work, cost=lambda item: 8 - item, count=2)
+    assert len(ran) < 7  # the other lane stopped before its next item
+
+
+def test_one_lane_runs_in_order_in_this_thread():
+    seen = []
+    run_in_lanes([3, 1, 2], lambda item: seen.append((item, current_lane())), len, count=1)
+    assert seen == [(3, 0), (1, 0), (2, 0)]
+
+
+def test_packs_in_two_lanes_train_as_in_one():
+    from test_packs import EIGHT, fit_data, hp_of
+
+    from tfnn.configs.tune import TuneConfig
+    from tfnn.tuning.hypermodels import DigitsHyperModel, validation_epochs
+    from tfnn.tuning.packs import PackMember, PackTrainer
+    from tfnn.tuning.search import load_search_data
+
+    config = TuneConfig(experiment="digits")
+    hypermodel = DigitsHyperModel(load_search_data(config), config)
+    x, y, fit_rows, validation_rows = fit_data(hypermodel)
+    queues = [(16, EIGHT[:4]), (64, EIGHT[4:])]
+
+    def members(queue):
+        # Built here, in the main thread, as a search builds its window's models.
+        batch_size, settings = queue
+        return [
+            PackMember(
+                hypermodel.build(hp_of(hypermodel, values, batch_size)),
+                values["epochs"],
+                fit_rows,
+                validation_rows,
+                validation_epochs(values["epochs"]),
+            )
+            for values in settings
+        ]
+
+    def train(batch_size, queue_members):
+        trainer = PackTrainer(queue_members, x, y, batch_size, seed=0, jit_compile=True, size=4)
+        return [result.last for result in trainer.fit()]
+
+    alone = [train(queue[0], members(queue)) for queue in queues]
+    built = [(queue[0], members(queue)) for queue in queues]
+    side_by_side = {}
+    run_in_lanes(
+        built,
+        lambda item: side_by_side.__setitem__(item[0], train(*item)),
+        cost=lambda item: item[0],
+        count=2,
+    )
+    for (batch_size, _), expected in zip(queues, alone, strict=True):
+        for got, want in zip(side_by_side[batch_size], expected, strict=True):
+            for name, value in want.items():
+                assert np.isclose(got[name], value, rtol=1e-5, atol=1e-6), (batch_size, name)
+
+
+def test_importing_the_search_leaves_tensorflow_to_be_set_up():
+    # A search keeps each program on one thread; TensorFlow only allows that before its
+    # runtime starts, so importing the search must not start it (e.g. by making a
+    # Keras optimizer at import).
+    code = (
+        "import tfnn.tuning.search\n"
+        "from tfnn.tuning.lanes import one_thread_per_program\n"
+        "import tensorflow as tf\n"
+        "assert one_thread_per_program()\n"
+        "assert tf.config.threading.get_intra_op_parallelism_threads() == 1\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
