@@ -184,11 +184,13 @@ def best_markdown(summary: dict) -> str:
         "| measure | value |",
         "| --- | --- |",
         f"| workers | {timing['workers']} |",
+        f"| lanes per worker (packs trained at once) | {timing.get('lanes', 1)} |",
         f"| trials ended | {trials['ended_in_this_run']} (of {trials['total']} in the project) |",
         f"| search wall time | {timing['search_wall_seconds']:.1f} s |",
         f"| trials per minute | {timing['trials_per_minute']:.2f} |",
         f"| sum of trial fit times | {timing['fit_seconds']:.1f} s |",
-        f"| keras-tuner overhead (workers x wall - fits) | {timing['overhead_seconds']:.1f} s "
+        f"| keras-tuner overhead (workers x lanes x wall - fits) | "
+        f"{timing['overhead_seconds']:.1f} s "
         f"({timing['overhead_percent']:.1f} %) |",
         f"| cross-validation of the top trials | {timing['cross_validation_seconds']:.1f} s |",
         "",

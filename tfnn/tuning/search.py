@@ -195,8 +195,10 @@ def report_best(
         if trial.status in ENDED_STATUSES and trial_id not in ended_before
     ]
     fit_seconds = sum(fit_files[trial_id].get("fit_seconds", 0.0) for trial_id in ended_now)
-    # With N workers the search has N times the wall time to spend on fitting.
-    worker_seconds = wall_seconds * config.workers
+    # With N workers of L lanes each the search has N·L times the wall time to spend on
+    # fitting (a packed trial's fit time is its share of its lane's time).
+    lanes = lane_count(config.workers) if config.pack_size > 1 else 1
+    worker_seconds = wall_seconds * config.workers * lanes
     overhead_seconds = worker_seconds - fit_seconds
     resident = [
         fit_files[trial_id]["resident_mb"]
@@ -263,6 +265,7 @@ def report_best(
         ),
         "timing": {
             "workers": config.workers,
+            "lanes": lanes,
             "search_wall_seconds": round(wall_seconds, 3),
             "cross_validation_seconds": round(cross_validation_seconds, 3),
             # From the first trial to the chosen configuration (the retrain follows).
