@@ -229,8 +229,8 @@ def rerank_trials(
                 split,
                 pack,
                 on_done=lambda *scores: done(CrossValidation(*scores)),
-                # After the search: every core of this process.
-                lanes=lane_count(),
+                # --workers N shares the cross-validation among N processes.
+                lanes=lane_count(hypermodel.tune_config.workers),
             )
             uncached = []
         except PackError:
