@@ -29,22 +29,6 @@ def lane_count(workers: int = 1) -> int:
     return max(1, (cores or 1) // max(1, workers))
 
 
-def one_thread_per_program() -> bool:
-    """Runs each compiled program on its caller's thread only, instead of TensorFlow's
-    pool of a thread per core: lanes, one per core, then do not fight over the cores
-    (a 160-trial digits search in 2 lanes: 24 -> 20 s). TensorFlow takes this only
-    before its runtime starts; returns whether it holds."""
-    import tensorflow as tf  # noqa: PLC0415 - this module is otherwise TensorFlow-free
-
-    if tf.config.threading.get_intra_op_parallelism_threads() == 1:
-        return True
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(1)
-    except RuntimeError:  # the runtime has started: programs keep the pool
-        return False
-    return True
-
-
 def current_lane() -> int:
     """This thread's lane (0 outside lanes): which compiled programs it may use."""
     return getattr(_lane, "index", 0)

@@ -148,7 +148,8 @@ def sgd_rule(learning_rate: float) -> dict[str, float]:
 
 
 # An empty slot: SGD with step 0, so it never changes. (Not read off a Keras optimizer:
-# making one at import would start TensorFlow's runtime before a search sets it up.)
+# making one at import would start TensorFlow's runtime, after which a user can no
+# longer set its threads.)
 EMPTY_RULE = sgd_rule(0.0)
 RULE_FIELDS = tuple(EMPTY_RULE)
 

@@ -31,7 +31,7 @@ from tfnn.tuning.distributed import (
     serve_workers,
 )
 from tfnn.tuning.hypermodels import HYPERMODELS, ConfigHyperModel
-from tfnn.tuning.lanes import lane_count, one_thread_per_program
+from tfnn.tuning.lanes import lane_count
 from tfnn.tuning.report import (
     active_values,
     best_cross_validation,
@@ -75,13 +75,6 @@ def _hypermodel(config: TuneConfig, data: SearchData) -> ConfigHyperModel:
     return HYPERMODELS[config.experiment](data, config)
 
 
-def _set_up_lanes(config: TuneConfig) -> None:
-    """Packs on several cores run each compiled program on one thread (see
-    :func:`tfnn.tuning.lanes.one_thread_per_program`); before TensorFlow's runtime starts."""
-    if config.pack_size > 1 and config.workers * lane_count(config.workers) > 1:
-        one_thread_per_program()
-
-
 def run_search(config: TuneConfig, ended_before: set[str], print_fn: PrintFunction = print) -> dict:
     """Loads data once, runs (or continues) the search, reports the best.
 
@@ -93,7 +86,6 @@ def run_search(config: TuneConfig, ended_before: set[str], print_fn: PrintFuncti
     Returns:
         The content of ``best.json``.
     """
-    _set_up_lanes(config)
     data = load_search_data(config)
     hypermodel = _hypermodel(config, data)
     if config.workers == 1:
@@ -116,7 +108,6 @@ def run_search(config: TuneConfig, ended_before: set[str], print_fn: PrintFuncti
 def cross_validate_trials(config: TuneConfig, trial_ids: list[str]) -> None:
     """One process's share of the cross-validation of ``--workers N``: writes each
     trial's ``cv.json``, which :func:`report_best` then reads."""
-    _set_up_lanes(config)
     hypermodel = _hypermodel(config, load_search_data(config))
     project = config.project_path.resolve()
     trials = [
@@ -132,7 +123,6 @@ def run_role(config: TuneConfig) -> None:
 
     keras-tuner picks the role from ``KERASTUNER_TUNER_ID`` ("chief" or "tunerN").
     """
-    _set_up_lanes(config)
     hypermodel = _hypermodel(config, load_search_data(config))
     run_trials(make_tuner(config, hypermodel))
 
