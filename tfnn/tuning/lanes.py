@@ -1,13 +1,12 @@
 """Queues of packs trained side by side on threads ("lanes"), one core each.
 
 A pack's compiled program runs on the thread that calls it and releases Python's GIL
-while it runs, so two programs on two threads take about half the time of the same two
-one after the other (measured 1.97x on this 2-core machine: a batch-16 and a batch-32
-pack of eight 256-unit slots). Only that part runs at once: everything else a lane does
-(callbacks, the oracle, files, printing) holds one lock, so it runs one lane at a time,
-as it would in one thread. Each lane has its own compiled programs (a program's
-variables hold its pack), and the queues go to lanes by a fixed rule, so a seed still
-makes two searches equal.
+while it runs, so on two cores two programs on two threads can run in about the time
+of one (the search's own numbers are in docs/tuning.md). Only that part runs at once:
+everything else a lane does (callbacks, the oracle, files, printing) holds one lock,
+so it runs one lane at a time, as it would in one thread. Each lane has its own
+compiled programs (a program's variables hold its pack), and the queues go to lanes
+by a fixed rule, so a seed still makes two searches equal.
 """
 
 from __future__ import annotations
@@ -18,6 +17,8 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
+from tfnn.configs.tune import TuneConfig
+
 Item = TypeVar("Item")
 
 _lane = threading.local()
@@ -27,6 +28,12 @@ def lane_count(workers: int = 1) -> int:
     """Lanes for one of ``workers`` processes: the cores it may use, shared among them."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(1, (cores or 1) // max(1, workers))
+
+
+def search_lanes(config: TuneConfig) -> int:
+    """Lanes of one process of ``config``'s search and cross-validation: one per core it
+    has (cores / ``--workers``), or 1 when trials train one at a time (``--pack 1``)."""
+    return lane_count(config.workers) if config.pack_size > 1 else 1
 
 
 def current_lane() -> int:

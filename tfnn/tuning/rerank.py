@@ -29,7 +29,7 @@ import numpy as np
 
 from tfnn.results import write_json
 from tfnn.training.streams import EVALUATION_BATCH_SIZE, make_dataset
-from tfnn.tuning.lanes import lane_count
+from tfnn.tuning.lanes import search_lanes
 from tfnn.tuning.pack_network import PackError
 from tfnn.tuning.packed_cv import cross_validate_packed
 from tfnn.tuning.splits import fold_indices
@@ -229,8 +229,7 @@ def rerank_trials(
                 split,
                 pack,
                 on_done=lambda *scores: done(CrossValidation(*scores)),
-                # --workers N shares the cross-validation among N processes.
-                lanes=lane_count(hypermodel.tune_config.workers),
+                lanes=search_lanes(hypermodel.tune_config),
             )
             uncached = []
         except PackError:

@@ -31,7 +31,7 @@ from tfnn.tuning.distributed import (
     serve_workers,
 )
 from tfnn.tuning.hypermodels import HYPERMODELS, ConfigHyperModel
-from tfnn.tuning.lanes import lane_count
+from tfnn.tuning.lanes import search_lanes
 from tfnn.tuning.report import (
     active_values,
     best_cross_validation,
@@ -195,7 +195,7 @@ def report_best(
     fit_seconds = sum(fit_files[trial_id].get("fit_seconds", 0.0) for trial_id in ended_now)
     # With N workers of L lanes each the search has N·L times the wall time to spend on
     # fitting (a packed trial's fit time is its share of its lane's time).
-    lanes = lane_count(config.workers) if config.pack_size > 1 else 1
+    lanes = search_lanes(config)
     worker_seconds = wall_seconds * config.workers * lanes
     overhead_seconds = worker_seconds - fit_seconds
     resident = [

@@ -31,7 +31,7 @@ from tfnn.errors import ConfigError, TfnnError
 from tfnn.results import write_json
 from tfnn.tuning import keras_tuner_patches  # noqa: F401  (patches keras-tuner on import)
 from tfnn.tuning.hypermodels import ConfigHyperModel
-from tfnn.tuning.lanes import lane_count
+from tfnn.tuning.lanes import search_lanes
 from tfnn.tuning.packed_trials import PackedSearch, print_progress
 from tfnn.tuning.report import active_values, format_value
 from tfnn.tuning.trial_logs import trial_callbacks, trial_run
@@ -162,7 +162,7 @@ class TfnnRandomSearch(keras_tuner.RandomSearch):
         if "verbose" in kwargs:  # as keras-tuner's search: trials print their own line
             self.oracle.verbose = kwargs["verbose"]
         self.on_search_begin()
-        lanes = lane_count(config.workers)
+        lanes = search_lanes(config)
         PackedSearch(self, pack, window, self.print_fn, lanes).run(kwargs.get("callbacks", []))
         self.on_search_end()
         return None
