@@ -63,7 +63,7 @@ def test_one_lane_runs_in_order_in_this_thread():
     assert seen == [(3, 0), (1, 0), (2, 0)]
 
 
-def test_packs_in_two_lanes_train_as_in_one():
+def pack_setup():
     from test_packs import EIGHT, fit_data, hp_of
 
     from tfnn.configs.tune import TuneConfig
@@ -74,11 +74,8 @@ def test_packs_in_two_lanes_train_as_in_one():
     config = TuneConfig(experiment="digits")
     hypermodel = DigitsHyperModel(load_search_data(config), config)
     x, y, fit_rows, validation_rows = fit_data(hypermodel)
-    queues = [(16, EIGHT[:4]), (64, EIGHT[4:])]
 
-    def members(queue):
-        # Built here, in the main thread, as a search builds its window's models.
-        batch_size, settings = queue
+    def members(batch_size, settings):
         return [
             PackMember(
                 hypermodel.build(hp_of(hypermodel, values, batch_size)),
@@ -90,23 +87,51 @@ def test_packs_in_two_lanes_train_as_in_one():
             for values in settings
         ]
 
-    def train(batch_size, queue_members):
-        trainer = PackTrainer(queue_members, x, y, batch_size, seed=0, jit_compile=True, size=4)
+    def train(batch_size, settings):
+        trainer = PackTrainer(
+            members(batch_size, settings), x, y, batch_size, seed=0, jit_compile=True, size=4
+        )
         return [result.last for result in trainer.fit()]
 
-    alone = [train(queue[0], members(queue)) for queue in queues]
-    built = [(queue[0], members(queue)) for queue in queues]
+    return EIGHT, train
+
+
+def test_packs_in_two_lanes_train_as_in_one():
+    eight, train = pack_setup()
+    queues = [(16, eight[:4]), (64, eight[4:])]
+    alone = [train(*queue) for queue in queues]
     side_by_side = {}
+    # Each lane builds its queue's models, as a search's lanes do.
     run_in_lanes(
-        built,
-        lambda item: side_by_side.__setitem__(item[0], train(*item)),
-        cost=lambda item: item[0],
+        queues,
+        lambda queue: side_by_side.__setitem__(queue[0], train(*queue)),
+        cost=lambda queue: queue[0],
         count=2,
     )
     for (batch_size, _), expected in zip(queues, alone, strict=True):
         for got, want in zip(side_by_side[batch_size], expected, strict=True):
             for name, value in want.items():
                 assert np.isclose(got[name], value, rtol=1e-5, atol=1e-6), (batch_size, name)
+
+
+def test_lanes_share_one_traced_program_per_shape():
+    from tfnn.tuning import packs
+
+    eight, train = pack_setup()
+    packs.forget_programs()
+    results = {}
+    run_in_lanes(
+        ["first", "second"],
+        lambda name: results.__setitem__(name, train(32, eight[:4])),
+        cost=lambda name: 1.0,
+        count=2,
+    )
+    # Each lane has its own variables, but one trace (and one XLA compile) serves both.
+    assert {lane for lane, _, _ in packs._PROGRAMS} == {0, 1}
+    assert len(packs._FUNCTIONS) == 1
+    (functions,) = packs._FUNCTIONS.values()
+    assert functions.train_epoch.experimental_get_tracing_count() == 1
+    assert results["first"] == results["second"]
 
 
 def test_importing_the_search_leaves_tensorflow_to_be_set_up():

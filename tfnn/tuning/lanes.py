@@ -5,8 +5,9 @@ while it runs, so on two cores two programs on two threads can run in about the 
 of one (the search's own numbers are in docs/tuning.md). Only that part runs at once:
 everything else a lane does (callbacks, the oracle, files, printing) holds one lock,
 so it runs one lane at a time, as it would in one thread. Each lane has its own
-compiled programs (a program's variables hold its pack), and the queues go to lanes
-by a fixed rule, so a seed still makes two searches equal.
+packs' variables (the lanes share the traced and compiled programs, which take the
+variables as arguments), and the queues go to lanes by a fixed rule, so a seed still
+makes two searches equal.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def search_lanes(config: TuneConfig) -> int:
 
 
 def current_lane() -> int:
-    """This thread's lane (0 outside lanes): which compiled programs it may use."""
+    """This thread's lane (0 outside lanes): which packs' variables it may use."""
     return getattr(_lane, "index", 0)
 
 

@@ -209,30 +209,47 @@ class PackedNetwork:
 
     :meth:`load` puts members in (the builder's weights, zero-padded; their optimizer
     coefficients); slots beyond the members stay inactive.
+
+    Args:
+        shape: What the variables hold.
+        state: Another network's :attr:`state` to work on instead of new variables:
+            a traced program takes the variables as arguments, so that one program
+            (one trace, one XLA compile) serves every network of its shape.
     """
 
-    def __init__(self, shape: PackShape):
+    def __init__(self, shape: PackShape, state: dict | None = None):
         self.shape = shape
-        size, widths = shape.size, shape.widths
-        self.kernels = [
-            tf.Variable(tf.zeros([size, widths[i], widths[i + 1]])) for i in range(len(widths) - 1)
-        ]
-        self.biases = [tf.Variable(tf.zeros([size, 1, width])) for width in widths[1:]]
+        self.state = state if state is not None else self._new_state(shape)
+        for name, value in self.state.items():
+            setattr(self, name, value)
         self.variables = [
             var for pair in zip(self.kernels, self.biases, strict=True) for var in pair
         ]
-        self.units = [tf.Variable(tf.zeros([size, 1, width])) for width in widths[1:-1]]
-        self.activation_masks = {
-            name: [tf.Variable(tf.zeros([size, 1, 1])) for _ in widths[1:-1]]
-            for name in shape.activations
+
+    @staticmethod
+    def _new_state(shape: PackShape) -> dict:
+        size, widths = shape.size, shape.widths
+        kernels = [
+            tf.Variable(tf.zeros([size, widths[i], widths[i + 1]])) for i in range(len(widths) - 1)
+        ]
+        biases = [tf.Variable(tf.zeros([size, 1, width])) for width in widths[1:]]
+        weights = [var for pair in zip(kernels, biases, strict=True) for var in pair]
+        return {
+            "kernels": kernels,
+            "biases": biases,
+            "units": [tf.Variable(tf.zeros([size, 1, width])) for width in widths[1:-1]],
+            "activation_masks": {
+                name: [tf.Variable(tf.zeros([size, 1, 1])) for _ in widths[1:-1]]
+                for name in shape.activations
+            },
+            "dropout": [tf.Variable(tf.zeros([size, 1, 1])) for _ in widths[1:-1]],
+            "l2": [tf.Variable(tf.zeros([size])) for _ in widths[1:]],
+            "rule": {name: tf.Variable(tf.zeros([size, 1, 1])) for name in RULE_FIELDS},
+            "first": [tf.Variable(tf.zeros_like(var)) for var in weights],
+            "second": [tf.Variable(tf.zeros_like(var)) for var in weights],
+            "iterations": tf.Variable(tf.zeros([size, 1, 1])),
+            "seed": tf.Variable(tf.zeros([2], tf.int64)),
         }
-        self.dropout = [tf.Variable(tf.zeros([size, 1, 1])) for _ in widths[1:-1]]
-        self.l2 = [tf.Variable(tf.zeros([size])) for _ in widths[1:]]
-        self.rule = {name: tf.Variable(tf.zeros([size, 1, 1])) for name in RULE_FIELDS}
-        self.first = [tf.Variable(tf.zeros_like(var)) for var in self.variables]
-        self.second = [tf.Variable(tf.zeros_like(var)) for var in self.variables]
-        self.iterations = tf.Variable(tf.zeros([size, 1, 1]))
-        self.seed = tf.Variable(tf.zeros([2], tf.int64))
 
     def load(self, slots: dict[int, keras.Model | None]) -> None:
         """Puts each model into its slot (None empties the slot) with fresh optimizer

@@ -76,38 +76,53 @@ def pack_labels(y: np.ndarray) -> tf.Tensor:
 
 
 class PackProgram:
-    """The traced epoch and scoring of one :class:`PackShape`, reused by every pack of
-    that shape (tracing, and XLA's compiling, cost seconds; a search has a few shapes)."""
+    """A lane's network of one :class:`PackShape` and the shape's traced epoch and
+    scoring (tracing, and XLA's compiling, cost seconds; a search has a few shapes).
+
+    The traced functions take the network's variables as arguments, so the programs
+    of every lane share one trace and one XLA compile per shape and batch size.
+    """
 
     def __init__(self, shape: PackShape, jit_compile: bool):
         self.network = PackedNetwork(shape)
-        self._train_epoch = tf.function(self._epoch, jit_compile=jit_compile)
-        self._score_rows = tf.function(self._score, jit_compile=jit_compile)
+        self._functions = _shared_functions(shape, jit_compile)
 
     def train_epoch(self, *args) -> list[np.ndarray]:
         """One round of the pack: per slot (loss sum, correct, samples)."""
-        return self._run(self._train_epoch, args)
+        return self._run(self._functions.train_epoch, args)
 
     def score(self, *args) -> list[np.ndarray]:
         """Per slot (loss sum, correct, samples) on the given rows."""
-        return self._run(self._score_rows, args)
+        return self._run(self._functions.score, args)
 
-    @staticmethod
-    def _run(function, args) -> list[np.ndarray]:
+    def _run(self, function, args) -> list[np.ndarray]:
         # Traced here (Python building a graph, with the lane's lock held), then run with
         # the lock released: the other lanes' programs run meanwhile.
+        args = (self.network.state, *args)
         concrete = function.get_concrete_function(*args)
         with program_running():
             return [value.numpy() for value in concrete(*args)]
 
-    def _epoch(self, x, y, rows, weights, active, steps):
-        count = tf.zeros([self.network.shape.size])
+
+class _SharedFunctions:
+    """The traced epoch and scoring of one shape, for any network of that shape."""
+
+    def __init__(self, shape: PackShape, jit_compile: bool):
+        self.shape = shape
+        # reduce_retracing: after a second batch size, one trace with the sizes left
+        # open (XLA still compiles each concrete size, outside the lanes' lock).
+        self.train_epoch = tf.function(self._epoch, jit_compile=jit_compile, reduce_retracing=True)
+        self.score = tf.function(self._score, jit_compile=jit_compile, reduce_retracing=True)
+
+    def _epoch(self, state, x, y, rows, weights, active, steps):
+        network = PackedNetwork(self.shape, state)
+        count = tf.zeros([self.shape.size])
         loss_sum, correct_sum = count, count
         # ``rows`` is padded to a power of two of steps, so that folds and splits of
         # nearly one size (1,149 and 1,150 rows) share one compiled program.
         for step in tf.range(steps):
             batch_x, batch_y = tf.gather(x, rows[step]), tf.gather(y, rows[step])
-            loss, correct, samples = self.network.train_step(
+            loss, correct, samples = network.train_step(
                 batch_x, batch_y, weights[step], active[step]
             )
             live = tf.cast(active[step], tf.float32)
@@ -116,37 +131,42 @@ class PackProgram:
             count += samples * live
         return loss_sum, correct_sum, count
 
-    def _score(self, x, y, rows, weights):
-        loss, correct, samples = self.network.losses(
+    def _score(self, state, x, y, rows, weights):
+        loss, correct, samples = PackedNetwork(self.shape, state).losses(
             tf.gather(x, rows), tf.gather(y, rows), weights, training=False
         )
         return loss * samples, correct, samples
 
 
+_FUNCTIONS: dict[tuple[PackShape, bool], _SharedFunctions] = {}
 _PROGRAMS: dict[tuple[int, PackShape, bool], PackProgram] = {}
 
 
+def _shared_functions(shape: PackShape, jit_compile: bool) -> _SharedFunctions:
+    key = (shape, jit_compile)
+    if key not in _FUNCTIONS:
+        _FUNCTIONS[key] = _SharedFunctions(shape, jit_compile)
+    return _FUNCTIONS[key]
+
+
 def program_for(shape: PackShape, jit_compile: bool) -> PackProgram:
-    """This lane's program for ``shape`` (see :mod:`tfnn.tuning.lanes`): the cheapest one
-    already traced whose shape covers it (XLA compiles each program in ~1.5 s, more than
-    a pack of short trials trains), else a new one."""
-    lane = current_lane()
-    covering = [
-        program
-        for (owner, known, jit), program in _PROGRAMS.items()
-        if owner == lane and jit == jit_compile and known.covers(shape)
-    ]
+    """This lane's program for ``shape`` (see :mod:`tfnn.tuning.lanes`): of the shapes
+    already traced, in any lane, the cheapest that covers it (XLA compiles each program
+    in ~1.5 s, more than a pack of short trials trains), else ``shape`` itself."""
+    covering = [known for known, jit in _FUNCTIONS if jit == jit_compile and known.covers(shape)]
     if covering:
-        return min(covering, key=lambda program: program.network.shape.weights)
-    key = (lane, shape, jit_compile)
-    _PROGRAMS[key] = PackProgram(shape, jit_compile)
+        shape = min(covering, key=lambda known: known.weights)
+    key = (current_lane(), shape, jit_compile)
+    if key not in _PROGRAMS:
+        _PROGRAMS[key] = PackProgram(shape, jit_compile)
     return _PROGRAMS[key]
 
 
 def forget_programs() -> None:
     """Drops this process's compiled programs (their variables and XLA code): the next
-    pack compiles afresh."""
+    pack traces and compiles afresh."""
     _PROGRAMS.clear()
+    _FUNCTIONS.clear()
 
 
 def padded_length(count: int, minimum: int = 1) -> int:
