@@ -101,7 +101,8 @@ def test_packs_in_two_lanes_train_as_in_one():
     queues = [(16, eight[:4]), (64, eight[4:])]
     alone = [train(*queue) for queue in queues]
     side_by_side = {}
-    # Each lane builds its queue's models, as a search's lanes do.
+    # Each lane builds its queue's models here (a search builds them before the lanes
+    # start): a build under a lane's lock gives the weights it gives in one thread.
     run_in_lanes(
         queues,
         lambda queue: side_by_side.__setitem__(queue[0], train(*queue)),

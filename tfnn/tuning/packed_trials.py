@@ -2,14 +2,13 @@
 
 The oracle (``RandomSearchOracle``: its project directory, state and resume) hands out
 every trial as usual; the tuner asks for a window of trials under member ids
-(``tuner0.3``), queues them by batch size, longest first, builds each queue's models
-in its lane (:mod:`tfnn.tuning.lanes`) and trains each depth among them as one
-:class:`PackTrainer` of ``pack`` slots (a slot takes the next trial when its trial
-ends), and reports every member to the oracle as it ends, with its own metrics, its
-own TensorBoard run and HParams, as a solo trial would. A member whose loss turns NaN
-is recorded as failed; its pack goes on. A kill leaves the window's unfinished trials
-ongoing, and a reloaded oracle runs exactly those again. A model a pack cannot
-reproduce trains alone.
+(``tuner0.3``), groups them by batch size and depth (what members of a pack share),
+queues each group longest first and trains it as one :class:`PackTrainer` of ``pack``
+slots (a slot takes the next trial when its trial ends), and reports every member to
+the oracle as it ends, with its own metrics, its own TensorBoard run and HParams, as a
+solo trial would. A member whose loss turns NaN is recorded as failed;
+its pack goes on. A kill leaves the window's unfinished trials ongoing, and a reloaded
+oracle runs exactly those again. A model a pack cannot reproduce trains alone.
 """
 
 from __future__ import annotations
@@ -111,44 +110,35 @@ class PackedSearch:
             self.run_window(trials, callbacks)
 
     def run_window(self, trials: list, callbacks) -> None:
+        tuner = self.tuner
+        built, alone = [], []
         keras.backend.clear_session()  # the last window's models
         for trial in trials:
-            self.tuner.on_trial_begin(trial)
-        # One queue per batch size (what a pack's steps share), longest first: the
-        # pack's tail is then short members filling slots.
-        queues = group_for_packs(
-            trials,
-            group_key=lambda trial: self.config(trial).batch_size,
-            sort_key=lambda trial: -self.config(trial).epochs,
-        )
-        run_in_lanes(
-            queues,
-            lambda queue: self.train_queue(queue, callbacks),
-            lambda queue: queue_cost(
-                [self.config(trial).epochs for trial in queue], self.config(queue[0]).batch_size
-            ),
-            self.lanes,
-        )
-
-    def train_queue(self, queue: list, callbacks) -> None:
-        """Builds ``queue``'s models (in its lane: one lane builds while another trains)
-        and trains them in packs, one per depth; a model a pack cannot reproduce trains
-        alone."""
-        built = []
-        for trial in queue:
+            tuner.on_trial_begin(trial)
             model = self.hypermodel.build(trial.hyperparameters)
             try:
                 built.append((trial, model, depth_of(model)))
             except PackError:
-                self.tuner.last_pack_size = 1
-                self.tuner._try_run_and_update_trial(trial, callbacks=callbacks)
-                self.end(trial)
-                self.progress()
-        by_depth = group_for_packs(
-            built, lambda item: item[2], lambda item: -self.config(item[0]).epochs
+                alone.append(trial)
+        for trial in alone:
+            tuner.last_pack_size = 1
+            tuner._try_run_and_update_trial(trial, callbacks=callbacks)
+            self.end(trial)
+            self.progress()
+        chunks = group_for_packs(
+            built,
+            group_key=lambda item: (self.config(item[0]).batch_size, item[2]),
+            # Longest first: the pack's tail is then short members filling slots.
+            sort_key=lambda item: -self.config(item[0]).epochs,
         )
-        for chunk in by_depth:
-            self.train_pack(chunk, callbacks)
+        run_in_lanes(
+            chunks,
+            lambda chunk: self.train_pack(chunk, callbacks),
+            lambda chunk: queue_cost(
+                [self.config(item[0]).epochs for item in chunk], self.config(chunk[0][0]).batch_size
+            ),
+            self.lanes,
+        )
 
     def config(self, trial):
         return self.hypermodel.config_from_hp(trial.hyperparameters)
