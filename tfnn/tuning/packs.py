@@ -86,6 +86,9 @@ class PackProgram:
     def __init__(self, shape: PackShape, jit_compile: bool):
         self.network = PackedNetwork(shape)
         self._functions = _shared_functions(shape, jit_compile)
+        # Concrete functions by the arguments' shapes: TensorFlow's own lookup walks
+        # the ~40 variables of the state on every call (~1 ms, with the lock held).
+        self._concrete: dict[tuple, object] = {}
 
     def train_epoch(self, *args) -> list[np.ndarray]:
         """One round of the pack: per slot (loss sum, correct, samples)."""
@@ -98,8 +101,11 @@ class PackProgram:
     def _run(self, function, args) -> list[np.ndarray]:
         # Traced here (Python building a graph, with the lane's lock held), then run with
         # the lock released: the other lanes' programs run meanwhile.
+        key = (function.name, *((tuple(arg.shape), str(arg.dtype)) for arg in args))
         args = (self.network.state, *args)
-        concrete = function.get_concrete_function(*args)
+        if key not in self._concrete:
+            self._concrete[key] = function.get_concrete_function(*args)
+        concrete = self._concrete[key]
         with program_running():
             return [value.numpy() for value in concrete(*args)]
 
