@@ -87,26 +87,24 @@ def pack_setup():
             for values in settings
         ]
 
-    def train(batch_size, settings):
-        trainer = PackTrainer(
-            members(batch_size, settings), x, y, batch_size, seed=0, jit_compile=True, size=4
-        )
+    def train(batch_size, queue):
+        trainer = PackTrainer(queue, x, y, batch_size, seed=0, jit_compile=True, size=4)
         return [result.last for result in trainer.fit()]
 
-    return EIGHT, train
+    return EIGHT, members, train
 
 
 def test_packs_in_two_lanes_train_as_in_one():
-    eight, train = pack_setup()
+    eight, members, train = pack_setup()
     queues = [(16, eight[:4]), (64, eight[4:])]
-    alone = [train(*queue) for queue in queues]
+    alone = [train(batch_size, members(batch_size, settings)) for batch_size, settings in queues]
+    # Built here, in the main thread, as a search builds its window's models.
+    built = [(batch_size, members(batch_size, settings)) for batch_size, settings in queues]
     side_by_side = {}
-    # Each lane builds its queue's models here (a search builds them before the lanes
-    # start): a build under a lane's lock gives the weights it gives in one thread.
     run_in_lanes(
-        queues,
-        lambda queue: side_by_side.__setitem__(queue[0], train(*queue)),
-        cost=lambda queue: queue[0],
+        built,
+        lambda item: side_by_side.__setitem__(item[0], train(*item)),
+        cost=lambda item: item[0],
         count=2,
     )
     for (batch_size, _), expected in zip(queues, alone, strict=True):
@@ -118,20 +116,25 @@ def test_packs_in_two_lanes_train_as_in_one():
 def test_lanes_share_one_traced_program_per_shape():
     from tfnn.tuning import packs
 
-    eight, train = pack_setup()
+    eight, members, train = pack_setup()
     packs.forget_programs()
+    built = {name: members(32, eight[:4]) for name in ("first", "second")}
     results = {}
     run_in_lanes(
-        ["first", "second"],
-        lambda name: results.__setitem__(name, train(32, eight[:4])),
+        list(built),
+        lambda name: results.__setitem__(name, train(32, built[name])),
         cost=lambda name: 1.0,
         count=2,
     )
-    # Each lane has its own variables, but one trace (and one XLA compile) serves both.
+    # Each lane has its own variables, but one trace serves both: the same concrete
+    # functions, which XLA compiles once for their argument shapes.
     assert {lane for lane, _, _ in packs._PROGRAMS} == {0, 1}
     assert len(packs._FUNCTIONS) == 1
     (functions,) = packs._FUNCTIONS.values()
     assert functions.train_epoch.experimental_get_tracing_count() == 1
+    first, second = (program._concrete for program in packs._PROGRAMS.values())
+    assert first.keys() == second.keys() and len(first) >= 2
+    assert all(first[key] is second[key] for key in first)
     assert results["first"] == results["second"]
 
 

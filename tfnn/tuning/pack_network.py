@@ -220,8 +220,12 @@ class PackedNetwork:
     def __init__(self, shape: PackShape, state: dict | None = None):
         self.shape = shape
         self.state = state if state is not None else self._new_state(shape)
-        for name, value in self.state.items():
-            setattr(self, name, value)
+        state = self.state
+        self.kernels, self.biases, self.units = state["kernels"], state["biases"], state["units"]
+        self.activation_masks, self.dropout = state["activation_masks"], state["dropout"]
+        self.l2, self.rule = state["l2"], state["rule"]
+        self.first, self.second = state["first"], state["second"]
+        self.iterations, self.seed = state["iterations"], state["seed"]
         self.variables = [
             var for pair in zip(self.kernels, self.biases, strict=True) for var in pair
         ]
