@@ -17,6 +17,7 @@ import pytest
 
 from tfnn.configs.tune import TuneConfig
 from tfnn.errors import ConfigError
+from tfnn.tuning.block_network import BlockShape
 from tfnn.tuning.hypermodels import DigitsHyperModel, validation_epochs
 from tfnn.tuning.pack_network import PackError, PackShape, dense_layers, optimizer_rule
 from tfnn.tuning.packs import PackMember, PackTrainer, forget_programs
@@ -61,16 +62,22 @@ def fit_data(hypermodel):
     return x, y, fit_rows, np.arange(len(data.x_validation)) + len(data.x_fit)
 
 
-def test_eight_members_train_like_their_solo_fits(hypermodel):
-    forget_programs()  # the programs other tests compiled
-    solo = []
+@pytest.fixture(scope="module")
+def solo(hypermodel):
+    """EIGHT's metrics, each trained alone by the tuner's own fit."""
+    metrics = []
     for values in EIGHT:
         hp = hp_of(hypermodel, values)
         keras.backend.clear_session()
         hypermodel.fit(hp, hypermodel.build(hp))
-        solo.append(dict(hypermodel.last_metrics))
-    x, y, fit_rows, validation_rows = fit_data(hypermodel)
-    members = [
+        metrics.append(dict(hypermodel.last_metrics))
+    return metrics
+
+
+def members_of(hypermodel, settings: list[dict]) -> list[PackMember]:
+    """``settings``' models as pack members on the search's fit and validation rows."""
+    _, _, fit_rows, validation_rows = fit_data(hypermodel)
+    return [
         PackMember(
             hypermodel.build(hp_of(hypermodel, values)),
             values["epochs"],
@@ -78,13 +85,12 @@ def test_eight_members_train_like_their_solo_fits(hypermodel):
             validation_rows,
             validation_epochs(values["epochs"]),
         )
-        for values in EIGHT
+        for values in settings
     ]
-    # Four slots for eight members: half of them start when others end.
-    trainer = PackTrainer(members, x, y, 32, seed=0, jit_compile=True, size=4)
-    results = trainer.fit()
-    assert trainer.shape.size == 4 and trainer.shape.widths == (64, 256, 10)
-    for values, alone, packed in zip(EIGHT, solo, results, strict=True):
+
+
+def assert_like_solo(settings: list[dict], solo: list[dict], results) -> None:
+    for values, alone, packed in zip(settings, solo, results, strict=True):
         assert len(packed.history["loss"]) == values["epochs"]
         assert packed.failed_epoch is None
         for name in ("loss", "accuracy", "val_loss", "val_accuracy"):
@@ -92,25 +98,37 @@ def test_eight_members_train_like_their_solo_fits(hypermodel):
                 values,
                 name,
             )
+
+
+def test_eight_members_train_like_their_solo_fits(hypermodel, solo):
+    forget_programs()  # the programs other tests compiled
+    x, y, _, _ = fit_data(hypermodel)
+    # Four slots for eight members: half of them start when others end. Padded to the
+    # widest member (the layout deeper networks and dropout take).
+    members = members_of(hypermodel, EIGHT)
+    trainer = PackTrainer(members, x, y, 32, seed=0, jit_compile=True, size=4, side_by_side=False)
+    results = trainer.fit()
+    assert trainer.shape.size == 4 and trainer.shape.widths == (64, 256, 10)
+    assert_like_solo(EIGHT, solo, results)
     # Narrow members (16, 7 and 4 units) run in the wide pack's program (no second
     # compile), padded with units that change no number.
-    narrow = [0, 2, 5]
-    members = [
-        PackMember(
-            hypermodel.build(hp_of(hypermodel, EIGHT[index])),
-            EIGHT[index]["epochs"],
-            fit_rows,
-            validation_rows,
-            validation_epochs(EIGHT[index]["epochs"]),
-        )
-        for index in narrow
-    ]
+    narrow = [EIGHT[index] for index in (0, 2, 5)]
+    members = members_of(hypermodel, narrow)
     assert PackShape.of([member.model for member in members], 4).widths == (64, 16, 10)
-    small = PackTrainer(members, x, y, 32, seed=0, jit_compile=True, size=4)
+    small = PackTrainer(members, x, y, 32, seed=0, jit_compile=True, size=4, side_by_side=False)
     assert small.program is trainer.program
-    for index, packed in zip(narrow, small.fit(), strict=True):
-        for name in ("loss", "accuracy", "val_loss", "val_accuracy"):
-            assert packed.last[name] == pytest.approx(solo[index][name], rel=2e-4, abs=1e-5)
+    assert_like_solo(narrow, [solo[index] for index in (0, 2, 5)], small.fit())
+
+
+def test_eight_members_side_by_side_train_like_their_solo_fits(hypermodel, solo):
+    x, y, _, _ = fit_data(hypermodel)
+    # Their units side by side, each member taking blocks of 16 for its own width
+    # (16 + 64 + 16 + 48 + 112 + 16 + 256 + 48 units: 36 blocks): in 32 blocks, the
+    # 256-unit member waits until others end and free theirs.
+    trainer = PackTrainer(members_of(hypermodel, EIGHT), x, y, 32, seed=0, jit_compile=True, size=8)
+    assert isinstance(trainer.shape, BlockShape)
+    assert (trainer.shape.size, trainer.shape.blocks) == (8, 32)
+    assert_like_solo(EIGHT, solo, trainer.fit())
 
 
 def test_a_member_whose_loss_turns_nan_fails_alone(hypermodel):

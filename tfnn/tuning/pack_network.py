@@ -195,7 +195,8 @@ class PackShape:
         activations and dropout (zero-padded units, unused activations and empty slots
         change no number)."""
         return (
-            self.size >= other.size
+            isinstance(other, PackShape)
+            and self.size >= other.size
             and len(self.widths) == len(other.widths)
             and (self.widths[0], self.widths[-1]) == (other.widths[0], other.widths[-1])
             and all(mine >= theirs for mine, theirs in zip(self.widths, other.widths, strict=True))
@@ -204,7 +205,33 @@ class PackShape:
         )
 
 
-class PackedNetwork:
+class MemberSteps:
+    """The loss and training step of a network of K members: its ``logits``, each
+    member's ``penalties`` and its ``_apply`` of the update rule."""
+
+    def losses(self, x: tf.Tensor, y: tf.Tensor, weights: tf.Tensor, training: bool):
+        """Per member: (mean cross-entropy + L2 as Keras adds it, correct count,
+        samples); ``weights`` ([K, B]) marks each member's real rows."""
+        logits = self.logits(x, training)
+        y = tf.broadcast_to(y, tf.shape(logits)[:2])  # labels shared by every member
+        entropy = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
+        samples = tf.reduce_sum(weights, axis=1)
+        loss = tf.reduce_sum(entropy * weights, axis=1) / tf.maximum(samples, 1.0)
+        loss += self.penalties()
+        hits = tf.cast(tf.equal(tf.argmax(logits, -1, output_type=y.dtype), y), tf.float32)
+        return loss, tf.reduce_sum(hits * weights, axis=1), samples
+
+    def train_step(self, x, y, weights, active):
+        """One step for the members where ``active`` ([K] bool); returns ``losses``."""
+        with tf.GradientTape() as tape:
+            loss, correct, samples = self.losses(x, y, weights, training=True)
+            total = tf.reduce_sum(loss)
+        gradients = tape.gradient(total, self.variables)
+        self._apply(gradients, tf.cast(active, tf.float32))
+        return loss, correct, samples
+
+
+class PackedNetwork(MemberSteps):
     """The stacked variables and the training step of one :class:`PackShape`.
 
     :meth:`load` puts members in (the builder's weights, zero-padded; their optimizer
@@ -327,32 +354,20 @@ class PackedNetwork:
                 hidden = tf.where(noise >= rate, hidden / (1.0 - rate), 0.0)
         raise AssertionError("a pack has at least one layer")
 
-    def losses(self, x: tf.Tensor, y: tf.Tensor, weights: tf.Tensor, training: bool):
-        """Per member: (mean cross-entropy + L2 as Keras adds it, correct count, samples)."""
-        logits = self.logits(x, training)
-        y = tf.broadcast_to(y, tf.shape(logits)[:2])  # labels shared by every member
-        entropy = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
-        samples = tf.reduce_sum(weights, axis=1)
-        loss = tf.reduce_sum(entropy * weights, axis=1) / tf.maximum(samples, 1.0)
-        for l2, kernel in zip(self.l2, self.kernels, strict=True):
-            loss += l2 * tf.reduce_sum(tf.square(kernel), axis=[1, 2])
-        hits = tf.cast(tf.equal(tf.argmax(logits, -1, output_type=y.dtype), y), tf.float32)
-        return loss, tf.reduce_sum(hits * weights, axis=1), samples
+    def penalties(self) -> tf.Tensor:
+        """Each member's L2 terms, as Keras adds them to the loss."""
+        return tf.add_n(
+            [
+                l2 * tf.reduce_sum(tf.square(kernel), axis=[1, 2])
+                for l2, kernel in zip(self.l2, self.kernels, strict=True)
+            ]
+        )
 
-    def train_step(self, x, y, weights, active):
-        """One step for the members where ``active`` ([K] bool); returns ``losses``."""
-        with tf.GradientTape() as tape:
-            loss, correct, samples = self.losses(x, y, weights, training=True)
-            total = tf.reduce_sum(loss)
-        gradients = tape.gradient(total, self.variables)
-        self._apply(gradients, tf.reshape(active, [-1, 1, 1]))
-        return loss, correct, samples
-
-    def _apply(self, gradients, live) -> None:
+    def _apply(self, gradients, on) -> None:
         """The rule, gated by coefficients: an inactive member's step size is 0 and its
         moments decay by 1 and gain 0, so nothing of it changes (no select over the
         weights, the cost of which is that of the update itself)."""
-        rule, on = self.rule, tf.cast(live, tf.float32)
+        rule, on = self.rule, tf.reshape(on, [-1, 1, 1])
         off = 1.0 - on
         step = self.iterations + on
         size = on * rule["learning_rate"] * tf.sqrt(1.0 - tf.pow(rule["p2"], step))

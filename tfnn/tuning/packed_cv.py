@@ -15,7 +15,7 @@ import keras
 import numpy as np
 
 from tfnn.tuning.lanes import run_in_lanes
-from tfnn.tuning.packed_trials import depth_of, group_for_packs, queue_cost
+from tfnn.tuning.packed_trials import depth_of, group_for_packs, hidden_activations, queue_cost
 from tfnn.tuning.packs import PackMember, PackTrainer, pack_features, pack_labels
 
 
@@ -71,6 +71,7 @@ def cross_validate_packed(
             hypermodel.tune_config.seed,
             jit_compile=True,
             size=pack,
+            activations=hidden_activations(item[3].model for item in items),
         )
 
         def member_end(index: int, result) -> None:

@@ -50,6 +50,11 @@ def queue_cost(epochs: Sequence[int], batch_size: int) -> float:
     return sum(epochs) * (1 + 16 / batch_size)
 
 
+def hidden_activations(models) -> set[str]:
+    """The hidden layers' activations of packable ``models``."""
+    return {layer.activation for model in models for layer in dense_layers(model)[:-1]}
+
+
 def depth_of(model: keras.Model) -> int:
     """Dense layers of a packable model (members of a pack share it).
 
@@ -90,6 +95,9 @@ class PackedSearch:
         self.y = pack_labels(np.concatenate([data.y_fit, data.y_validation]))
         self.started = time.perf_counter()
         self.done_here = 0
+        # Hidden activations of the window's models: programs hold them all, so that
+        # every queue of a batch size runs one compiled program.
+        self.activations: set[str] = set()
 
     @property
     def hypermodel(self) -> ConfigHyperModel:
@@ -131,6 +139,7 @@ class PackedSearch:
             # Longest first: the pack's tail is then short members filling slots.
             sort_key=lambda item: -self.config(item[0]).epochs,
         )
+        self.activations = hidden_activations(model for _, model, _ in built)
         run_in_lanes(
             chunks,
             lambda chunk: self.train_pack(chunk, callbacks),
@@ -168,6 +177,7 @@ class PackedSearch:
             self.hypermodel.tune_config.seed,
             jit_compile=True,
             size=self.pack,
+            activations=self.activations,
         )
         stop: list[RuntimeError] = []
 

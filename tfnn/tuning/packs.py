@@ -22,8 +22,9 @@ import tensorflow as tf
 
 from tfnn import interrupts
 from tfnn.training.streams import pass_order
+from tfnn.tuning.block_network import BlockNetwork, BlockShape, member_blocks
 from tfnn.tuning.lanes import current_lane, program_running
-from tfnn.tuning.pack_network import PackedNetwork, PackShape
+from tfnn.tuning.pack_network import PackedNetwork, PackError, PackShape
 
 # Validation samples scored per call (the [K, n, width] activations stay small).
 VALIDATION_CHUNK = 2048
@@ -83,8 +84,8 @@ class PackProgram:
     of every lane share one trace and one XLA compile per shape and batch size.
     """
 
-    def __init__(self, shape: PackShape, jit_compile: bool):
-        self.network = PackedNetwork(shape)
+    def __init__(self, shape: PackShape | BlockShape, jit_compile: bool):
+        self.network = network_of(shape)
         self._functions = _shared_functions(shape, jit_compile)
         # Concrete functions by the arguments' shapes: TensorFlow's own lookup walks
         # the ~40 variables of the state on every call (~1 ms, with the lock held).
@@ -121,7 +122,7 @@ class _SharedFunctions:
         self.score = tf.function(self._score, jit_compile=jit_compile, reduce_retracing=True)
 
     def _epoch(self, state, x, y, rows, weights, active, steps):
-        network = PackedNetwork(self.shape, state)
+        network = network_of(self.shape, state)
         count = tf.zeros([self.shape.size])
         loss_sum, correct_sum = count, count
         # ``rows`` is padded to a power of two of steps, so that folds and splits of
@@ -138,14 +139,22 @@ class _SharedFunctions:
         return loss_sum, correct_sum, count
 
     def _score(self, state, x, y, rows, weights):
-        loss, correct, samples = PackedNetwork(self.shape, state).losses(
+        loss, correct, samples = network_of(self.shape, state).losses(
             tf.gather(x, rows), tf.gather(y, rows), weights, training=False
         )
         return loss * samples, correct, samples
 
 
-_FUNCTIONS: dict[tuple[PackShape, bool], _SharedFunctions] = {}
-_PROGRAMS: dict[tuple[int, PackShape, bool], PackProgram] = {}
+_FUNCTIONS: dict[tuple[PackShape | BlockShape, bool], _SharedFunctions] = {}
+_PROGRAMS: dict[tuple[int, PackShape | BlockShape, bool], PackProgram] = {}
+
+
+def network_of(shape: PackShape | BlockShape, state: dict | None = None):
+    """The network of ``shape``'s layout: members padded side by side in slots, or
+    (:class:`BlockShape`) their units in blocks of one wide layer."""
+    if isinstance(shape, BlockShape):
+        return BlockNetwork(shape, state)
+    return PackedNetwork(shape, state)
 
 
 def _shared_functions(shape: PackShape, jit_compile: bool) -> _SharedFunctions:
@@ -155,7 +164,7 @@ def _shared_functions(shape: PackShape, jit_compile: bool) -> _SharedFunctions:
     return _FUNCTIONS[key]
 
 
-def program_for(shape: PackShape, jit_compile: bool) -> PackProgram:
+def program_for(shape: PackShape | BlockShape, jit_compile: bool) -> PackProgram:
     """This lane's program for ``shape`` (see :mod:`tfnn.tuning.lanes`): of the shapes
     already traced, in any lane, the cheapest that covers it (XLA compiles each program
     in ~1.5 s, more than a pack of short trials trains), else ``shape`` itself."""
@@ -173,6 +182,18 @@ def forget_programs() -> None:
     pack traces and compiles afresh."""
     _PROGRAMS.clear()
     _FUNCTIONS.clear()
+
+
+def side_by_side_shape(
+    members: Sequence[PackMember], size: int = 0, activations: Collection[str] = ()
+) -> BlockShape | None:
+    """The :class:`BlockShape` of ``members`` in ``size`` slots (0: one per member,
+    rounded up to a power of two) if their units can sit side by side, else None."""
+    slots = min(size, len(members)) if size else len(members)
+    try:
+        return BlockShape.of([member.model for member in members], slots, activations)
+    except PackError:
+        return None
 
 
 def padded_length(count: int, minimum: int = 1) -> int:
@@ -196,6 +217,11 @@ class PackTrainer:
         size: Slots (0: one per member, rounded up to a power of two). The pack may
             run with more: it takes any compiled program whose shape covers its own
             (``self.shape`` is that program's), the extra slots staying empty.
+        side_by_side: Put the members' units side by side in blocks of one wide layer
+            (:mod:`tfnn.tuning.block_network`) when they allow it (one hidden layer
+            without dropout): each then costs its own width, not the widest member's.
+        activations: Activations the program should hold beyond the members' own, so
+            that the packs of one search share programs.
     """
 
     def __init__(
@@ -207,13 +233,22 @@ class PackTrainer:
         seed: int,
         jit_compile: bool = False,
         size: int = 0,
+        side_by_side: bool = True,
+        activations: Collection[str] = (),
     ):
         self.members = list(members)
         models = [member.model for member in members]
-        self.program = program_for(
-            PackShape.of(models, min(size, len(models)) if size else 0), jit_compile
-        )
+        shape = side_by_side_shape(self.members, size, activations) if side_by_side else None
+        if shape is None:
+            shape = PackShape.of(models, min(size, len(models)) if size else 0)
+        self.program = program_for(shape, jit_compile)
         self.shape = self.program.network.shape
+        # Blocks each member takes, when their units sit side by side (else None).
+        self.blocks = (
+            [member_blocks(model) for model in models]
+            if isinstance(self.shape, BlockShape)
+            else None
+        )
         self.x = x if isinstance(x, tf.Tensor) else pack_features(x)
         self.y = y if isinstance(y, tf.Tensor) else pack_labels(y)
         self.batch_size = batch_size
@@ -291,12 +326,14 @@ class PackTrainer:
         network.seed_dropout(self.seed)
         while waiting or any(slots):
             refill = {}
+            free = self._free_blocks(slots)
             for slot, busy in enumerate(slots):
                 if busy is None:
-                    member = waiting.pop(0) if waiting else None
+                    member = self._next(waiting, free)
                     refill[slot] = None if member is None else self.members[member].model
                     if member is not None:
                         slots[slot] = (member, 0)
+                        free -= self.blocks[member] if self.blocks else 0
                         results[member] = MemberResult({"loss": [], "accuracy": []})
                         started[member] = time.perf_counter()
                         self._callbacks(member).on_train_begin()
@@ -347,6 +384,21 @@ class PackTrainer:
             if interrupts.requested():
                 raise KeyboardInterrupt
         return results
+
+    def _free_blocks(self, slots: list) -> int:
+        """Blocks the busy slots leave free (side by side; else unlimited)."""
+        if self.blocks is None:
+            return len(self.members)
+        used = sum(self.blocks[busy[0]] for busy in slots if busy is not None)
+        return self.shape.blocks - used
+
+    def _next(self, waiting: list[int], free: int) -> int | None:
+        """Takes from ``waiting`` the first member that fits in ``free`` blocks (any,
+        when members are not side by side), or None: the slot waits for blocks."""
+        for position, member in enumerate(waiting):
+            if self.blocks is None or self.blocks[member] <= free:
+                return waiting.pop(position)
+        return None
 
     def _callbacks(self, index: int) -> keras.callbacks.CallbackList:
         """Member ``index``'s callbacks, set on its own model."""
