@@ -98,12 +98,11 @@ def test_packs_in_two_lanes_train_as_in_one():
     eight, members, train = pack_setup()
     queues = [(16, eight[:4]), (64, eight[4:])]
     alone = [train(batch_size, members(batch_size, settings)) for batch_size, settings in queues]
-    # Built here, in the main thread, as a search builds its window's models.
-    built = [(batch_size, members(batch_size, settings)) for batch_size, settings in queues]
     side_by_side = {}
+    # Built in the lanes, as a search builds each queue's models.
     run_in_lanes(
-        built,
-        lambda item: side_by_side.__setitem__(item[0], train(*item)),
+        queues,
+        lambda item: side_by_side.__setitem__(item[0], train(item[0], members(*item))),
         cost=lambda item: item[0],
         count=2,
     )

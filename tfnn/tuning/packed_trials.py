@@ -2,9 +2,10 @@
 
 The oracle (``RandomSearchOracle``: its project directory, state and resume) hands out
 every trial as usual; the tuner asks for a window of trials under member ids
-(``tuner0.3``), groups them by batch size and depth (what members of a pack share),
-queues each group longest first and trains it as one :class:`PackTrainer` of ``pack``
-slots (a slot takes the next trial when its trial ends), and reports every member to
+(``tuner0.3``), queues them by batch size, longest first, builds each queue's models
+in its lane (:mod:`tfnn.tuning.lanes`) and trains each depth among them as one
+:class:`PackTrainer` of ``pack`` slots (a slot takes the next trial when its trial
+ends), and reports every member to
 the oracle as it ends, with its own metrics, its own TensorBoard run and HParams, as a
 solo trial would. A member whose loss turns NaN is recorded as failed;
 its pack goes on. A kill leaves the window's unfinished trials ongoing, and a reloaded
@@ -22,7 +23,7 @@ import numpy as np
 from keras_tuner.src.engine import trial as trial_module
 from keras_tuner.src.engine import tuner_utils
 
-from tfnn.tuning.hypermodels import ConfigHyperModel, validation_epochs
+from tfnn.tuning.hypermodels import ACTIVATIONS, ConfigHyperModel, validation_epochs
 from tfnn.tuning.lanes import run_in_lanes
 from tfnn.tuning.pack_network import PackError, dense_layers
 from tfnn.tuning.packs import PackMember, PackTrainer, pack_features, pack_labels
@@ -95,9 +96,9 @@ class PackedSearch:
         self.y = pack_labels(np.concatenate([data.y_fit, data.y_validation]))
         self.started = time.perf_counter()
         self.done_here = 0
-        # Hidden activations of the window's models: programs hold them all, so that
-        # every queue of a batch size runs one compiled program.
-        self.activations: set[str] = set()
+        # Every hidden activation of the space: programs hold them all, so that each
+        # batch size runs one compiled program.
+        self.activations = set(ACTIVATIONS)
 
     @property
     def hypermodel(self) -> ConfigHyperModel:
@@ -119,35 +120,46 @@ class PackedSearch:
 
     def run_window(self, trials: list, callbacks) -> None:
         tuner = self.tuner
-        built, alone = [], []
         keras.backend.clear_session()  # the last window's models
         for trial in trials:
             tuner.on_trial_begin(trial)
+        # One queue per batch size (what a pack's steps share), longest first: a
+        # pack's tail is then short members filling slots.
+        queues = group_for_packs(
+            trials,
+            group_key=lambda trial: self.config(trial).batch_size,
+            sort_key=lambda trial: -self.config(trial).epochs,
+        )
+        alone: list = []
+        run_in_lanes(
+            queues,
+            lambda queue: self.train_queue(queue, callbacks, alone),
+            lambda queue: queue_cost(
+                [self.config(trial).epochs for trial in queue], self.config(queue[0]).batch_size
+            ),
+            self.lanes,
+        )
+        for trial in sorted(alone, key=lambda trial: trial.trial_id):
+            tuner.last_pack_size = 1
+            tuner._try_run_and_update_trial(trial, callbacks=callbacks)
+            self.end(trial)
+            self.progress()
+
+    def train_queue(self, queue: list, callbacks, alone: list) -> None:
+        """Builds ``queue``'s models in its lane (Keras builds take ~30 ms each: one lane
+        builds while the other's program runs) and trains them in packs, one per depth;
+        a model a pack cannot reproduce goes to ``alone``, to train after the lanes."""
+        built = []
+        for trial in queue:
             model = self.hypermodel.build(trial.hyperparameters)
             try:
                 built.append((trial, model, depth_of(model)))
             except PackError:
                 alone.append(trial)
-        for trial in alone:
-            tuner.last_pack_size = 1
-            tuner._try_run_and_update_trial(trial, callbacks=callbacks)
-            self.end(trial)
-            self.progress()
-        chunks = group_for_packs(
-            built,
-            group_key=lambda item: (self.config(item[0]).batch_size, item[2]),
-            # Longest first: the pack's tail is then short members filling slots.
-            sort_key=lambda item: -self.config(item[0]).epochs,
-        )
-        self.activations = hidden_activations(model for _, model, _ in built)
-        run_in_lanes(
-            chunks,
-            lambda chunk: self.train_pack(chunk, callbacks),
-            lambda chunk: queue_cost(
-                [self.config(item[0]).epochs for item in chunk], self.config(chunk[0][0]).batch_size
-            ),
-            self.lanes,
-        )
+        for chunk in group_for_packs(
+            built, lambda item: item[2], lambda item: -self.config(item[0]).epochs
+        ):
+            self.train_pack(chunk, callbacks)
 
     def config(self, trial):
         return self.hypermodel.config_from_hp(trial.hyperparameters)
