@@ -11,13 +11,23 @@ import time
 import numpy as np
 import pytest
 
-from tfnn.tuning.lanes import assign, current_lane, program_running, run_in_lanes
+from tfnn.tuning.lanes import assign, current_lane, program_running, run_in_lanes, split_queues
 
 
 def test_assign_spreads_the_costliest_first_and_is_fixed():
     assert assign([2.0, 1.5, 1.25, 1.1, 1.05], 2) == [[0, 3], [1, 2, 4]]
     assert assign([1.0, 1.0, 1.0], 2) == [[0, 2], [1]]
     assert assign([5.0], 4) == [[0]]
+
+
+def test_a_queue_longer_than_a_lanes_share_is_dealt_into_parts():
+    queues = [list(range(10)), [10, 11]]
+    # 12 items in 2 lanes: a share is 6, so the 10-item queue goes into 2 parts, dealt
+    # in turn; the short one stays whole.
+    parts = split_queues(queues, len, 2)
+    assert parts == [[0, 2, 4, 6, 8], [1, 3, 5, 7, 9], [10, 11]]
+    assert split_queues(queues, len, 1) == queues
+    assert sorted(item for part in split_queues(queues, len, 3) for item in part) == list(range(12))
 
 
 def test_only_programs_run_at_once_and_every_item_runs():

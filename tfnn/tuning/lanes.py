@@ -13,6 +13,7 @@ makes two searches equal.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -67,6 +68,21 @@ def assign(costs: Sequence[float], count: int) -> list[list[int]]:
         lanes[lane].append(index)
         loads[lane] += costs[index]
     return [lane for lane in lanes if lane]
+
+
+def split_queues(queues: Sequence[list], cost: Callable[[list], float], count: int) -> list[list]:
+    """``queues`` with each one costlier than a lane's share of them all (``count``
+    lanes) dealt into as many parts as it needs, its items in turn, so that each part
+    gets long and short items alike: one long queue would otherwise keep one lane busy
+    while the others idle. Fixed for fixed costs."""
+    if count <= 1:
+        return list(queues)
+    share = sum(cost(queue) for queue in queues) / count
+    parts = []
+    for queue in queues:
+        pieces = min(len(queue), max(1, math.ceil(cost(queue) / share - 1e-9))) if share else 1
+        parts += [queue[start::pieces] for start in range(pieces)]
+    return parts
 
 
 def run_in_lanes(

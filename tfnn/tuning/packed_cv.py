@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 import keras
 import numpy as np
 
-from tfnn.tuning.lanes import run_in_lanes
+from tfnn.tuning.lanes import run_in_lanes, split_queues
 from tfnn.tuning.packed_trials import depth_of, group_for_packs, hidden_activations, queue_cost
 from tfnn.tuning.packs import PackMember, PackTrainer, pack_features, pack_labels
 
@@ -91,9 +91,8 @@ def cross_validate_packed(
     queues = group_for_packs(
         items, group_key=lambda item: item[2], sort_key=lambda item: -item[3].epochs
     )
-    run_in_lanes(
-        queues,
-        train,
-        lambda queue: queue_cost([item[3].epochs for item in queue], queue[0][2][0]),
-        lanes,
-    )
+
+    def cost(queue: list) -> float:
+        return queue_cost([item[3].epochs for item in queue], queue[0][2][0])
+
+    run_in_lanes(split_queues(queues, cost, lanes), train, cost, lanes)

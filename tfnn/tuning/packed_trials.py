@@ -24,7 +24,7 @@ from keras_tuner.src.engine import trial as trial_module
 from keras_tuner.src.engine import tuner_utils
 
 from tfnn.tuning.hypermodels import ACTIVATIONS, ConfigHyperModel, validation_epochs
-from tfnn.tuning.lanes import run_in_lanes
+from tfnn.tuning.lanes import run_in_lanes, split_queues
 from tfnn.tuning.pack_network import PackError, dense_layers
 from tfnn.tuning.packs import PackMember, PackTrainer, pack_features, pack_labels
 
@@ -130,13 +130,16 @@ class PackedSearch:
             group_key=lambda trial: self.config(trial).batch_size,
             sort_key=lambda trial: -self.config(trial).epochs,
         )
+
+        def cost(queue: list) -> float:
+            epochs = [self.config(trial).epochs for trial in queue]
+            return queue_cost(epochs, self.config(queue[0]).batch_size)
+
         alone: list = []
         run_in_lanes(
-            queues,
+            split_queues(queues, cost, self.lanes),
             lambda queue: self.train_queue(queue, callbacks, alone),
-            lambda queue: queue_cost(
-                [self.config(trial).epochs for trial in queue], self.config(queue[0]).batch_size
-            ),
+            cost,
             self.lanes,
         )
         for trial in sorted(alone, key=lambda trial: trial.trial_id):
