@@ -123,10 +123,10 @@ def test_packs_in_two_lanes_train_as_in_one():
 
 
 def test_lanes_share_one_traced_program_per_shape():
-    from tfnn.tuning import packs
+    from tfnn.tuning import pack_programs
 
     eight, members, train = pack_setup()
-    packs.forget_programs()
+    pack_programs.forget_programs()
     built = {name: members(32, eight[:4]) for name in ("first", "second")}
     results = {}
     run_in_lanes(
@@ -137,11 +137,11 @@ def test_lanes_share_one_traced_program_per_shape():
     )
     # Each lane has its own variables, but one trace serves both: the same concrete
     # functions, which XLA compiles once for their argument shapes.
-    assert {lane for lane, _, _ in packs._PROGRAMS} == {0, 1}
-    assert len(packs._FUNCTIONS) == 1
-    (functions,) = packs._FUNCTIONS.values()
+    assert {lane for lane, _, _ in pack_programs._PROGRAMS} == {0, 1}
+    assert len(pack_programs._FUNCTIONS) == 1
+    (functions,) = pack_programs._FUNCTIONS.values()
     assert functions.train_epoch.experimental_get_tracing_count() == 1
-    first, second = (program._concrete for program in packs._PROGRAMS.values())
+    first, second = (program._concrete for program in pack_programs._PROGRAMS.values())
     assert first.keys() == second.keys() and len(first) >= 2
     assert all(first[key] is second[key] for key in first)
     assert results["first"] == results["second"]

@@ -20,7 +20,8 @@ from tfnn.errors import ConfigError
 from tfnn.tuning.block_network import BlockShape
 from tfnn.tuning.hypermodels import DigitsHyperModel, validation_epochs
 from tfnn.tuning.pack_network import PackError, PackShape, dense_layers, optimizer_rule
-from tfnn.tuning.packs import PackMember, PackTrainer, forget_programs
+from tfnn.tuning.pack_programs import forget_programs
+from tfnn.tuning.packs import PackMember, PackTrainer
 from tfnn.tuning.search import load_search_data
 
 from events import hparams_experiment, hparams_session, scalars

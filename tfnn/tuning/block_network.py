@@ -111,6 +111,18 @@ class BlockShape:
         )
 
 
+def side_by_side_shape(
+    models: Sequence[keras.Model], size: int = 0, activations: Collection[str] = ()
+) -> BlockShape | None:
+    """The :class:`BlockShape` for ``models`` in ``size`` slots (0: one per model) if
+    their units can sit side by side, else None."""
+    slots = min(size, len(models)) if size else len(models)
+    try:
+        return BlockShape.of(models, slots, activations)
+    except PackError:
+        return None
+
+
 def _power_of_two(count: int) -> int:
     return 1 << max(0, count - 1).bit_length()
 

@@ -61,6 +61,7 @@ def cross_validate_packed(
             # depth_of raises PackError before anything trains.
             items.append((trial_id, fold, (config.batch_size, depth_of(model)), member))
     features, labels = pack_features(x), pack_labels(y)
+    activations = hidden_activations(item[3].model for item in items)
 
     def train(queue: list) -> None:
         trainer = PackTrainer(
@@ -71,7 +72,7 @@ def cross_validate_packed(
             hypermodel.tune_config.seed,
             jit_compile=True,
             size=pack,
-            activations=hidden_activations(item[3].model for item in items),
+            activations=activations,
         )
 
         def member_end(index: int, result) -> None:

@@ -1,0 +1,121 @@
+"""The compiled programs of packs: one traced epoch and scoring per pack shape, shared
+by every lane's packs of that shape (tracing, and XLA's compiling, cost seconds; a
+search has a few shapes).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from tfnn.tuning.block_network import BlockNetwork, BlockShape
+from tfnn.tuning.lanes import current_lane, program_running
+from tfnn.tuning.pack_network import PackedNetwork, PackShape
+
+
+class PackProgram:
+    """A lane's network of one :class:`PackShape` and the shape's traced epoch and
+    scoring (tracing, and XLA's compiling, cost seconds; a search has a few shapes).
+
+    The traced functions take the network's variables as arguments, so the programs
+    of every lane share one trace and one XLA compile per shape and batch size.
+    """
+
+    def __init__(self, shape: PackShape | BlockShape, jit_compile: bool):
+        self.network = network_of(shape)
+        self._functions = _shared_functions(shape, jit_compile)
+        # Concrete functions by the arguments' shapes: TensorFlow's own lookup walks
+        # the ~40 variables of the state on every call (~1 ms, with the lock held).
+        self._concrete: dict[tuple, object] = {}
+
+    def train_epoch(self, *args) -> list[np.ndarray]:
+        """One round of the pack: per slot (loss sum, correct, samples)."""
+        return self._run(self._functions.train_epoch, args)
+
+    def score(self, *args) -> list[np.ndarray]:
+        """Per slot (loss sum, correct, samples) on the given rows."""
+        return self._run(self._functions.score, args)
+
+    def _run(self, function, args) -> list[np.ndarray]:
+        # Traced here (Python building a graph, with the lane's lock held), then run with
+        # the lock released: the other lanes' programs run meanwhile.
+        key = (function.name, *((tuple(arg.shape), str(arg.dtype)) for arg in args))
+        args = (self.network.state, *args)
+        if key not in self._concrete:
+            self._concrete[key] = function.get_concrete_function(*args)
+        concrete = self._concrete[key]
+        with program_running():
+            return [value.numpy() for value in concrete(*args)]
+
+
+class _SharedFunctions:
+    """The traced epoch and scoring of one shape, for any network of that shape."""
+
+    def __init__(self, shape: PackShape, jit_compile: bool):
+        self.shape = shape
+        # reduce_retracing: after a second batch size, one trace with the sizes left
+        # open (XLA still compiles each concrete size, outside the lanes' lock).
+        self.train_epoch = tf.function(self._epoch, jit_compile=jit_compile, reduce_retracing=True)
+        self.score = tf.function(self._score, jit_compile=jit_compile, reduce_retracing=True)
+
+    def _epoch(self, state, x, y, rows, weights, active, steps):
+        network = network_of(self.shape, state)
+        count = tf.zeros([self.shape.size])
+        loss_sum, correct_sum = count, count
+        # ``rows`` is padded to a power of two of steps, so that folds and splits of
+        # nearly one size (1,149 and 1,150 rows) share one compiled program.
+        for step in tf.range(steps):
+            batch_x, batch_y = tf.gather(x, rows[step]), tf.gather(y, rows[step])
+            loss, correct, samples = network.train_step(
+                batch_x, batch_y, weights[step], active[step]
+            )
+            live = tf.cast(active[step], tf.float32)
+            loss_sum += loss * samples * live
+            correct_sum += correct * live
+            count += samples * live
+        return loss_sum, correct_sum, count
+
+    def _score(self, state, x, y, rows, weights):
+        loss, correct, samples = network_of(self.shape, state).losses(
+            tf.gather(x, rows), tf.gather(y, rows), weights, training=False
+        )
+        return loss * samples, correct, samples
+
+
+_FUNCTIONS: dict[tuple[PackShape | BlockShape, bool], _SharedFunctions] = {}
+_PROGRAMS: dict[tuple[int, PackShape | BlockShape, bool], PackProgram] = {}
+
+
+def network_of(shape: PackShape | BlockShape, state: dict | None = None):
+    """The network of ``shape``'s layout: members padded side by side in slots, or
+    (:class:`BlockShape`) their units in blocks of one wide layer."""
+    if isinstance(shape, BlockShape):
+        return BlockNetwork(shape, state)
+    return PackedNetwork(shape, state)
+
+
+def _shared_functions(shape: PackShape, jit_compile: bool) -> _SharedFunctions:
+    key = (shape, jit_compile)
+    if key not in _FUNCTIONS:
+        _FUNCTIONS[key] = _SharedFunctions(shape, jit_compile)
+    return _FUNCTIONS[key]
+
+
+def program_for(shape: PackShape | BlockShape, jit_compile: bool) -> PackProgram:
+    """This lane's program for ``shape`` (see :mod:`tfnn.tuning.lanes`): of the shapes
+    already traced, in any lane, the cheapest that covers it (XLA compiles each program
+    in ~1.5 s, more than a pack of short trials trains), else ``shape`` itself."""
+    covering = [known for known, jit in _FUNCTIONS if jit == jit_compile and known.covers(shape)]
+    if covering:
+        shape = min(covering, key=lambda known: known.weights)
+    key = (current_lane(), shape, jit_compile)
+    if key not in _PROGRAMS:
+        _PROGRAMS[key] = PackProgram(shape, jit_compile)
+    return _PROGRAMS[key]
+
+
+def forget_programs() -> None:
+    """Drops this process's compiled programs (their variables and XLA code): the next
+    pack traces and compiles afresh."""
+    _PROGRAMS.clear()
+    _FUNCTIONS.clear()
