@@ -129,7 +129,7 @@ def _power_of_two(count: int) -> int:
 
 class BlockNetwork(MemberSteps):
     """The variables and training step of one :class:`BlockShape`: the interface of
-    :class:`~tfnn.tuning.pack_network.PackedNetwork`, for inputs every member shares.
+    :class:`~tfnn.tuning.pack_network.PackedNetwork`.
 
     Args:
         shape: What the variables hold.
@@ -264,13 +264,11 @@ class BlockNetwork(MemberSteps):
         return tf.math.unsorted_segment_sum(per_block, self.owner, self.shape.size + 1)[:-1]
 
     def logits(self, x: tf.Tensor, training: bool) -> tf.Tensor:
-        """``[K, B, classes]`` logits of ``[B, features]`` inputs every member shares."""
+        """``[K, B, classes]`` logits of ``[K, B, features]`` inputs: each block reads its
+        slot's rows (a free block reads the last slot's; its outputs are dropped)."""
         del training  # no dropout in this layout
-        if x.shape.rank == 3:  # each slot's own rows: each block reads its slot's
-            x = tf.gather(x, tf.minimum(self.owner, self.shape.size - 1))
-            net = tf.einsum("nbi,niu->nbu", x, self.kernels[0]) + self.biases[0]
-        else:
-            net = tf.einsum("bi,niu->nbu", x, self.kernels[0]) + self.biases[0]
+        x = tf.gather(x, tf.minimum(self.owner, self.shape.size - 1))
+        net = tf.einsum("nbi,niu->nbu", x, self.kernels[0]) + self.biases[0]
         names = self.shape.activations
         if len(names) == 1:
             hidden = ACTIVATIONS[names[0]](net)

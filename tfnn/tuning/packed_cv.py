@@ -14,8 +14,9 @@ from collections.abc import Callable, Sequence
 import keras
 import numpy as np
 
+from tfnn.tuning.hypermodels import ACTIVATIONS
 from tfnn.tuning.lanes import run_in_lanes, split_queues
-from tfnn.tuning.packed_trials import depth_of, group_for_packs, hidden_activations, queue_cost
+from tfnn.tuning.packed_trials import depth_of, group_for_packs, queue_cost
 from tfnn.tuning.packs import PackMember, PackTrainer, pack_features, pack_labels
 
 
@@ -61,7 +62,6 @@ def cross_validate_packed(
             # depth_of raises PackError before anything trains.
             items.append((trial_id, fold, (config.batch_size, depth_of(model)), member))
     features, labels = pack_features(x), pack_labels(y)
-    activations = hidden_activations(item[3].model for item in items)
 
     def train(queue: list) -> None:
         trainer = PackTrainer(
@@ -72,7 +72,7 @@ def cross_validate_packed(
             hypermodel.tune_config.seed,
             jit_compile=True,
             size=pack,
-            activations=activations,
+            activations=ACTIVATIONS,  # the search's programs, as compiled
         )
 
         def member_end(index: int, result) -> None:

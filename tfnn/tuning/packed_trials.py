@@ -51,11 +51,6 @@ def queue_cost(epochs: Sequence[int], batch_size: int) -> float:
     return sum(epochs) * (1 + 16 / batch_size)
 
 
-def hidden_activations(models) -> set[str]:
-    """The hidden layers' activations of packable ``models``."""
-    return {layer.activation for model in models for layer in dense_layers(model)[:-1]}
-
-
 def depth_of(model: keras.Model) -> int:
     """Dense layers of a packable model (members of a pack share it).
 
@@ -96,9 +91,6 @@ class PackedSearch:
         self.y = pack_labels(np.concatenate([data.y_fit, data.y_validation]))
         self.started = time.perf_counter()
         self.done_here = 0
-        # Every hidden activation of the space: programs hold them all, so that each
-        # batch size runs one compiled program.
-        self.activations = set(ACTIVATIONS)
 
     @property
     def hypermodel(self) -> ConfigHyperModel:
@@ -192,7 +184,8 @@ class PackedSearch:
             self.hypermodel.tune_config.seed,
             jit_compile=True,
             size=self.pack,
-            activations=self.activations,
+            # Every hidden activation of the space: one program per batch size.
+            activations=ACTIVATIONS,
         )
         stop: list[RuntimeError] = []
 

@@ -94,7 +94,7 @@ class PackTrainer:
         batch_size: Every member's batch size.
         seed: The batch order's seed (``TrainingData.seed`` of the solo fits).
         jit_compile: Compile the epoch with XLA.
-        size: Slots (0: one per member, rounded up to a power of two). The pack may
+        size: Slots (0: one per member; stacked, rounded up to a power of two). The pack may
             run with more: it takes any compiled program whose shape covers its own
             (``self.shape`` is that program's), the extra slots staying empty.
         side_by_side: Put the members' units side by side in blocks of one wide layer
@@ -123,12 +123,11 @@ class PackTrainer:
             shape = PackShape.of(models, min(size, len(models)) if size else 0)
         self.program = program_for(shape, jit_compile)
         self.shape = self.program.network.shape
-        # Blocks each member takes, when their units sit side by side (else None).
-        self.blocks = (
-            [member_blocks(model) for model in models]
-            if isinstance(self.shape, BlockShape)
-            else None
-        )
+        # Blocks each member takes and the program has (all 0 when members are
+        # stacked: any member fits any free slot).
+        side = isinstance(self.shape, BlockShape)
+        self.blocks = [member_blocks(model) if side else 0 for model in models]
+        self.capacity = self.shape.blocks if side else 0
         self.x = x if isinstance(x, tf.Tensor) else pack_features(x)
         self.y = y if isinstance(y, tf.Tensor) else pack_labels(y)
         self.batch_size = batch_size
@@ -213,7 +212,7 @@ class PackTrainer:
                     refill[slot] = None if member is None else self.members[member].model
                     if member is not None:
                         slots[slot] = (member, 0)
-                        free -= self.blocks[member] if self.blocks else 0
+                        free -= self.blocks[member]
                         results[member] = MemberResult({"loss": [], "accuracy": []})
                         started[member] = time.perf_counter()
                         self._callbacks(member).on_train_begin()
@@ -266,17 +265,14 @@ class PackTrainer:
         return results
 
     def _free_blocks(self, slots: list) -> int:
-        """Blocks the busy slots leave free (side by side; else unlimited)."""
-        if self.blocks is None:
-            return len(self.members)
-        used = sum(self.blocks[busy[0]] for busy in slots if busy is not None)
-        return self.shape.blocks - used
+        """Blocks the busy slots leave free."""
+        return self.capacity - sum(self.blocks[busy[0]] for busy in slots if busy is not None)
 
     def _next(self, waiting: list[int], free: int) -> int | None:
-        """Takes from ``waiting`` the first member that fits in ``free`` blocks (any,
-        when members are not side by side), or None: the slot waits for blocks."""
+        """Takes from ``waiting`` the first member that fits in ``free`` blocks, or
+        None: the slot waits for blocks."""
         for position, member in enumerate(waiting):
-            if self.blocks is None or self.blocks[member] <= free:
+            if self.blocks[member] <= free:
                 return waiting.pop(position)
         return None
 
