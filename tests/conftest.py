@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import random
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Compiled pack programs go to a cache of this session (shared by its subprocesses),
+# not the user's ~/.cache.
+if "TFNN_COMPILE_CACHE" not in os.environ:
+    _cache = tempfile.mkdtemp(prefix="tfnn-test-xla-")
+    os.environ["TFNN_COMPILE_CACHE"] = _cache
+    atexit.register(shutil.rmtree, _cache, True)
 sys.path.insert(0, str(Path(__file__).parent))
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -39,16 +39,19 @@ def run_process(argv: list[str]) -> tuple[str, float, float]:
     return output, wall, peak
 
 
-def run_process_with_cpu(argv: list[str]) -> tuple[str, float, float, float]:
-    """Runs ``argv``; returns (stdout, wall seconds, peak RSS in MiB, CPU seconds of the
-    process and the children it waited for)."""
+def run_process_with_cpu(
+    argv: list[str], env: dict[str, str] | None = None
+) -> tuple[str, float, float, float]:
+    """Runs ``argv`` (in ``env``, default this process's environment); returns (stdout,
+    wall seconds, peak RSS in MiB, CPU seconds of the process and the children it
+    waited for)."""
     started = time.perf_counter()
     process = subprocess.Popen(
         argv,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        env={**(os.environ if env is None else env), "TF_CPP_MIN_LOG_LEVEL": "3"},
     )
     output = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)

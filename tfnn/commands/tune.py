@@ -15,6 +15,7 @@ from tfnn.cli_flags import PARSERS
 from tfnn.configs.tune import TUNE_EXPERIMENTS, TuneConfig
 from tfnn.configs.validation import flag
 from tfnn.errors import ConfigError
+from tfnn.tuning import compile_cache
 from tfnn.tuning.project import ended_trial_ids, prepare_project
 
 COMMANDS = ("tune",)
@@ -82,6 +83,8 @@ def add_parser(commands) -> None:
 def run(args: argparse.Namespace) -> int:
     """Runs or continues the search, then retrains and reports the best configuration."""
     config: TuneConfig = args.tune_config
+    # Before TensorFlow's runtime starts (its first op reads the XLA flags).
+    compile_cache.enable()
     resuming = prepare_project(config)
     project = config.project_path
     ended_before = ended_trial_ids(project)

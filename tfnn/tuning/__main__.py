@@ -15,6 +15,7 @@ from tfnn.configs.tune import TuneConfig
 from tfnn.distribute.launch import exit_with_parent
 from tfnn.errors import TfnnError
 from tfnn.quiet import import_tensorflow_quietly
+from tfnn.tuning import compile_cache
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,6 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = TuneConfig.from_dict(json.loads(args.config_json))
     exit_with_parent()
 
+    compile_cache.enable()  # before TensorFlow's runtime starts: it reads the flag once
     import_tensorflow_quietly()
     import tensorflow as tf
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from tfnn.tuning import compile_cache
 from tfnn.tuning.block_network import BlockNetwork, BlockShape
 from tfnn.tuning.lanes import current_lane, program_running
 from tfnn.tuning.pack_network import PackedNetwork, PackShape
@@ -24,9 +25,6 @@ class PackProgram:
     def __init__(self, shape: PackShape | BlockShape, jit_compile: bool):
         self.network = network_of(shape)
         self._functions = _shared_functions(shape, jit_compile)
-        # Concrete functions by the arguments' shapes: TensorFlow's own lookup walks
-        # the ~40 variables of the state on every call (~1 ms, with the lock held).
-        self._concrete: dict[tuple, object] = {}
 
     def train_epoch(self, *args) -> list[np.ndarray]:
         """One round of the pack: per slot (loss sum, correct, samples)."""
@@ -39,13 +37,9 @@ class PackProgram:
     def _run(self, function, args) -> list[np.ndarray]:
         # Traced here (Python building a graph, with the lane's lock held), then run with
         # the lock released: the other lanes' programs run meanwhile.
-        key = (function.name, *((tuple(arg.shape), str(arg.dtype)) for arg in args))
-        args = (self.network.state, *args)
-        if key not in self._concrete:
-            self._concrete[key] = function.get_concrete_function(*args)
-        concrete = self._concrete[key]
+        concrete = self._functions.concrete(function, self.network.state, args)
         with program_running():
-            return [value.numpy() for value in concrete(*args)]
+            return [value.numpy() for value in concrete(self.network.state, *args)]
 
 
 class _SharedFunctions:
@@ -53,10 +47,39 @@ class _SharedFunctions:
 
     def __init__(self, shape: PackShape, jit_compile: bool):
         self.shape = shape
-        # reduce_retracing: after a second batch size, one trace with the sizes left
-        # open (XLA still compiles each concrete size, outside the lanes' lock).
-        self.train_epoch = tf.function(self._epoch, jit_compile=jit_compile, reduce_retracing=True)
-        self.score = tf.function(self._score, jit_compile=jit_compile, reduce_retracing=True)
+        self.train_epoch = tf.function(self._epoch, jit_compile=jit_compile)
+        self.score = tf.function(self._score, jit_compile=jit_compile)
+        # Concrete functions by name, traced once: TensorFlow's own lookup walks the
+        # ~40 variables of the state on every call (~1 ms, with the lock held).
+        self._concrete: dict[str, object] = {}
+
+    def concrete(self, function, state: dict, args):
+        """``function``'s one trace for every lane, batch size and row count (XLA
+        still compiles each concrete size, outside the lanes' lock), under names that
+        stay the same from process to process (:func:`compile_cache.stable_names`)."""
+        if function.name not in self._concrete:
+            with compile_cache.stable_names((function.name, self.shape)):
+                self._concrete[function.name] = function.get_concrete_function(
+                    state, *self._open_sizes(function, args)
+                )
+        return self._concrete[function.name]
+
+    def _open_sizes(self, function, args) -> list[tf.TensorSpec]:
+        """``args``' specs with the sizes that vary left open (rows of the data, steps,
+        batch and chunk sizes); slots and features stay fixed."""
+        x, y, rows, weights = args[:4]
+        data = [tf.TensorSpec([None, x.shape[1]], x.dtype), tf.TensorSpec([None], y.dtype)]
+        size = self.shape.size
+        if function is self.score:  # [slots, rows] chunks
+            return [*data, *(tf.TensorSpec([size, None], arg.dtype) for arg in (rows, weights))]
+        steps = [tf.TensorSpec([None, size, None], arg.dtype) for arg in (rows, weights)]
+        active, count = args[4:]
+        return [
+            *data,
+            *steps,
+            tf.TensorSpec([None, size], active.dtype),
+            tf.TensorSpec([], count.dtype),
+        ]
 
     def _epoch(self, state, x, y, rows, weights, active, steps):
         network = network_of(self.shape, state)
@@ -110,6 +133,7 @@ def program_for(shape: PackShape | BlockShape, jit_compile: bool) -> PackProgram
         shape = min(covering, key=lambda known: known.weights)
     key = (current_lane(), shape, jit_compile)
     if key not in _PROGRAMS:
+        compile_cache.enable()
         _PROGRAMS[key] = PackProgram(shape, jit_compile)
     return _PROGRAMS[key]
 
@@ -119,3 +143,4 @@ def forget_programs() -> None:
     pack traces and compiles afresh."""
     _PROGRAMS.clear()
     _FUNCTIONS.clear()
+    compile_cache.forget()
