@@ -116,9 +116,10 @@ def test_where_the_cache_lives(tmp_path, monkeypatch):
 
 def test_no_cache_on_a_nearly_full_disk(tmp_path, monkeypatch):
     # TensorFlow fails the program itself when it cannot write its file.
-    monkeypatch.setattr(compile_cache, "_state", {"directory": None, "generation": 0})
+    monkeypatch.setattr(compile_cache, "_state", {"decided": False, "generation": 0})
     monkeypatch.setenv(compile_cache.VARIABLE, str(tmp_path))
-    monkeypatch.setenv("TF_XLA_FLAGS", "")
+    # One inherited from a parent process goes too.
+    monkeypatch.setenv("TF_XLA_FLAGS", f"--xla_other=1 {compile_cache.FLAG}=/parent/cache")
     usage = compile_cache.shutil.disk_usage(tmp_path)
     monkeypatch.setattr(
         compile_cache.shutil,
@@ -126,4 +127,4 @@ def test_no_cache_on_a_nearly_full_disk(tmp_path, monkeypatch):
         lambda path: usage._replace(free=compile_cache.ROOM_BYTES - 1),
     )
     assert compile_cache.enable() is None
-    assert compile_cache.FLAG not in os.environ["TF_XLA_FLAGS"]
+    assert os.environ["TF_XLA_FLAGS"] == "--xla_other=1"

@@ -44,7 +44,7 @@ STALE_SECONDS = 3600
 ROOM_BYTES = 2**30
 FILE_BYTES = 64 * 2**20
 
-_state = {"directory": None, "generation": 0}
+_state: dict = {"decided": False, "directory": None, "generation": 0}
 
 
 def cache_root() -> Path | None:
@@ -72,10 +72,21 @@ def machine_tag() -> str:
 
 
 def enable() -> Path | None:
-    """Points TensorFlow's XLA cache at this machine's directory (once per process);
-    returns it, or None when the cache is off or cannot be written."""
-    if _state["directory"] is not None:
-        return _state["directory"]
+    """Points TensorFlow's XLA cache at this machine's directory (decided once per
+    process); returns it, or None when the cache is off or cannot be written."""
+    if not _state["decided"]:
+        _state["decided"] = True
+        _state["directory"] = _usable_directory()
+        # Ours replaces a setting inherited from a parent process, or drops it.
+        flags = os.environ.get("TF_XLA_FLAGS", "").split()
+        flags = [flag for flag in flags if not flag.startswith(FLAG)]
+        if _state["directory"] is not None:
+            flags.append(f"{FLAG}={_state['directory']}")
+        os.environ["TF_XLA_FLAGS"] = " ".join(flags)
+    return _state["directory"]
+
+
+def _usable_directory() -> Path | None:
     root = cache_root()
     if root is None:
         return None
@@ -83,15 +94,9 @@ def enable() -> Path | None:
     try:
         directory.mkdir(parents=True, exist_ok=True)
         tidy(root)
-        if not _room_to_write(directory):
-            return None
+        return directory if _room_to_write(directory) else None
     except OSError:
         return None  # a read-only home, say: compile as before
-    # Ours replaces one inherited from a parent process (which had its own setting).
-    flags = [flag for flag in os.environ.get("TF_XLA_FLAGS", "").split() if FLAG not in flag]
-    os.environ["TF_XLA_FLAGS"] = " ".join([*flags, f"{FLAG}={directory}"])
-    _state["directory"] = directory
-    return directory
 
 
 def _room_to_write(directory: Path) -> bool:
