@@ -164,7 +164,7 @@ def stable_names(key: object) -> Iterator[None]:
     from tensorflow.python.framework import ops
 
     seed = zlib.crc32(repr((key, _state["generation"])).encode())
-    counter = itertools.count(10**9 + (seed % 10**6) * 10**3)
+    counter = itertools.count(10**9 + (seed % 10**6) * 10**5)
     real = ops.uid
     ops.uid = lambda: next(counter)
     try:
