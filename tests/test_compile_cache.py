@@ -128,3 +128,13 @@ def test_no_cache_on_a_nearly_full_disk(tmp_path, monkeypatch):
     )
     assert compile_cache.enable() is None
     assert os.environ["TF_XLA_FLAGS"] == "--xla_other=1"
+
+
+def test_no_cache_in_a_folder_whose_path_has_spaces(tmp_path, monkeypatch):
+    # TensorFlow splits TF_XLA_FLAGS at whitespace.
+    monkeypatch.setattr(compile_cache, "_state", {"decided": False, "generation": 0})
+    monkeypatch.setenv(compile_cache.VARIABLE, str(tmp_path / "my cache"))
+    monkeypatch.setenv("TF_XLA_FLAGS", "")
+    assert compile_cache.enable() is None
+    assert os.environ["TF_XLA_FLAGS"] == ""
+    assert not (tmp_path / "my cache").exists()

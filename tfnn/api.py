@@ -115,6 +115,11 @@ def tune(
     refuse_unknown("tune", TuneConfig, overrides)
     config = TuneConfig(experiment=experiment, **overrides)
     prepare_project(config)
+    from tfnn.tuning import compile_cache
+
+    # Takes effect only before TensorFlow's first op in this process (its flag is read
+    # once): in a fresh session, the search's compiled programs are kept on disk.
+    compile_cache.enable()
     import_tensorflow_quietly()
     from tfnn.tuning.search import run_search
 

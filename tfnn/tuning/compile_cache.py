@@ -14,9 +14,10 @@ stable from one process to the next:
   are removed, and the oldest files go once the cache passes :data:`LIMIT_BYTES`.
 
 ``TFNN_COMPILE_CACHE`` sets the directory (``off`` turns the cache off); the default
-is ``$XDG_CACHE_HOME/tfnn/xla`` (``~/.cache/tfnn/xla``). TensorFlow reads the flag at
-its first XLA compile, so :func:`enable` works only before that; it is called when
-the first pack program is made.
+is ``$XDG_CACHE_HOME/tfnn/xla`` (``~/.cache/tfnn/xla``). TensorFlow reads the flag
+once, when its runtime starts (its first op, a Keras build included), so the entry
+points of a search call :func:`enable` before that: `tfnn tune`, its worker and
+cross-validation processes, and ``tfnn.tune``. Later it changes nothing.
 """
 
 from __future__ import annotations
@@ -91,6 +92,8 @@ def _usable_directory() -> Path | None:
     if root is None:
         return None
     directory = root / machine_tag()
+    if any(character.isspace() for character in str(directory)):
+        return None  # TF_XLA_FLAGS is split at whitespace: the path would not survive
     try:
         directory.mkdir(parents=True, exist_ok=True)
         tidy(root)

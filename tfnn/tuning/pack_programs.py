@@ -133,7 +133,6 @@ def program_for(shape: PackShape | BlockShape, jit_compile: bool) -> PackProgram
         shape = min(covering, key=lambda known: known.weights)
     key = (current_lane(), shape, jit_compile)
     if key not in _PROGRAMS:
-        compile_cache.enable()
         _PROGRAMS[key] = PackProgram(shape, jit_compile)
     return _PROGRAMS[key]
 
