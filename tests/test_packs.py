@@ -221,6 +221,12 @@ def test_a_packed_search_records_every_trial_as_keras_tuner_would(tmp_path):
     assert len([line for line in lines if line.startswith("trial ")]) == 8
     assert any(line.startswith("progress: 8 of 8 trials") and "ETA" in line for line in lines)
     assert len([line for line in lines if line.startswith("cross-validation ")]) >= 3
+    # How much of the lanes' time the pack programs took, for the search and the folds.
+    timing = json.loads((project / "best.json").read_text())["timing"]
+    for part, wall in (("search", "search_wall"), ("cross_validation", "cross_validation")):
+        lane_seconds = timing["lanes"] * timing[f"{wall}_seconds"]
+        assert 0 < timing[f"{part}_program_seconds"] <= lane_seconds
+    assert "search: compiled pack programs (all lanes)" in result.stdout
     for trial_id, trial in trials.items():
         fit = json.loads((project / f"trial_{trial_id}" / "fit.json").read_text())
         assert 1 <= fit["pack_size"] <= 4
@@ -235,7 +241,9 @@ def test_a_packed_search_records_every_trial_as_keras_tuner_would(tmp_path):
         # Only what the search varies: no constant columns (arch, dropout, seed ...).
         assert set(session) == set(DigitsHyperModel.searched)
         train = scalars(run / "train")
-        assert len(train["epoch_loss"]) == 2 and len(train["learning_rate"]) == 2
+        assert len(train["epoch_loss"]) == 2 and "epoch_learning_rate" not in train
+        rates = [rate for _, rate in train["learning_rate"]]
+        assert rates == pytest.approx([values["learning_rate"]] * 2, rel=1e-6)
         assert [step for step, _ in scalars(run / "validation")["epoch_accuracy"]] == [1, 2]
         # The search colours its parallel coordinates by its objective.
         names, metrics = hparams_experiment(run)

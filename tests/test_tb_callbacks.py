@@ -170,3 +170,45 @@ def test_writers_closed_after_training(fitted):
     from tfnn.tensorboard.writers import RunWriters
 
     assert not RunWriters.of(log_dir)._writers
+
+
+def keras_summary(model: keras.Model) -> str:
+    lines: list[str] = []
+    model.summary(print_fn=lambda line, **_: lines.append(line))
+    return "\n".join(lines)
+
+
+def rewired_branches() -> keras.Model:
+    """``two_branches`` with the same layers, names and output shapes wired otherwise."""
+    inputs = keras.Input((6,))
+    left = keras.layers.Dense(5, activation="tanh", name="left")(inputs)
+    right = keras.layers.Dense(4, activation="relu", name="right")(inputs)
+    joined = keras.layers.Concatenate(name="joined")([right, left])
+    outputs = keras.layers.Dense(CLASSES, activation="softmax", name="out")(joined)
+    return keras.Model(inputs, outputs, name="branches")
+
+
+def test_model_summary_is_keras_own_for_every_structure():
+    """The HParams text's model summary is made once per structure: a model like an
+    earlier one (a search's next trial) gets the same text, one that differs only in
+    a width, its inputs' order or its optimizer's state gets its own."""
+    from tfnn.tensorboard.hparams import model_summary
+
+    def named(width: int) -> keras.Model:
+        return keras.Sequential(
+            [
+                keras.Input((6,)),
+                keras.layers.Dense(width, activation="relu", name="hidden"),
+                keras.layers.Dropout(0.1, name="drop"),
+                keras.layers.Dense(CLASSES, activation="softmax", name="out"),
+            ],
+            name="seq",
+        )
+
+    trained = named(8)
+    trained.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    trained.fit(*make_data(16), epochs=1, verbose=0)
+    models = [named(8), named(8), named(9), trained, two_branches(), rewired_branches()]
+    texts = [model_summary(model) for model in models]
+    assert texts == [keras_summary(model) for model in models]
+    assert texts[0] == texts[1] and len(set(texts)) == 5

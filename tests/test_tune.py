@@ -330,6 +330,7 @@ def test_search_survives_a_failed_trial_and_reports(tmp_path, monkeypatch):
     assert best["retrain_samples"] == 1437 and best["test_samples"] == 360
     timing = summary["timing"]
     assert timing["fit_seconds"] > 0
+    assert timing["search_program_seconds"] == 0.0  # one at a time: Keras fits, no packs
     assert timing["overhead_seconds"] == pytest.approx(
         timing["search_wall_seconds"] - timing["fit_seconds"], abs=0.01
     )
@@ -492,6 +493,7 @@ def test_two_workers_run_every_trial_once(tmp_path):
         assert fit["tuner_id"] in {"tuner0", "tuner1"}
     summary = json.loads((project / "best.json").read_text())
     assert summary["timing"]["workers"] == 2
+    assert summary["timing"]["search_program_seconds"] is None  # the workers' own
     assert summary["trials"]["ended_in_this_run"] == 4
     # This process served the oracle (no chief process), and two processes
     # cross-validated the completed trials, each its share, once.

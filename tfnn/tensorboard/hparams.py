@@ -100,10 +100,49 @@ def settings_markdown(values: Mapping) -> str:
 
 
 def model_summary(model: keras.Model) -> str:
-    """``model.summary()`` as plain text."""
+    """``model.summary()`` as plain text (made once per structure: a search writes one
+    per trial, and Keras takes ~10 ms to lay one out)."""
+    key = summary_key(model)
+    if key is not None and key in _SUMMARIES:
+        return _SUMMARIES[key]
     lines: list[str] = []
     model.summary(print_fn=lambda line, **_: lines.append(line))
-    return "\n".join(lines)
+    text = "\n".join(lines)
+    if key is not None:
+        if len(_SUMMARIES) >= 512:
+            _SUMMARIES.clear()
+        _SUMMARIES[key] = text
+    return text
+
+
+_SUMMARIES: dict[tuple, str] = {}
+
+
+def summary_key(model: keras.Model) -> tuple | None:
+    """What ``model.summary()`` prints, as a key: the model's name and class, each
+    layer's name, class, output shape, weights and inputs, the optimizer's variables; None
+    where a layer has no single output (the summary is then made afresh)."""
+    try:
+        layers = tuple(
+            (
+                layer.name,
+                type(layer).__qualname__,
+                str(layer.output.shape),
+                tuple((w.path, tuple(w.shape), w.trainable) for w in layer.weights),
+                # The "Connected to" column of a branching model.
+                tuple(
+                    tuple(parent.operation.name for parent in node.parent_nodes)
+                    for node in layer._inbound_nodes
+                ),
+            )
+            for layer in model.layers
+        )
+    except (AttributeError, ValueError):
+        return None
+    optimizer = getattr(model, "optimizer", None)
+    built = bool(getattr(optimizer, "built", False))
+    variables = tuple(tuple(v.shape) for v in optimizer.variables) if built else ()
+    return (model.name, type(model).__qualname__, layers, built, variables)
 
 
 class HParams(WritingCallback, keras.callbacks.Callback):

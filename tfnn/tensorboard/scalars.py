@@ -138,8 +138,17 @@ class ScalarLogger(WritingCallback, keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         step = epoch + 1
-        train = {epoch_tag(name): value for name, value in logs.items() if not is_validation(name)}
-        train[LEARNING_RATE_TAG] = current_learning_rate(self.model.optimizer)
+        train = {
+            epoch_tag(name): value
+            for name, value in logs.items()
+            if not is_validation(name) and name != LEARNING_RATE_TAG
+        }
+        # Keras' learning-rate callbacks put the rate in the logs, and a packed trial's
+        # trainer does (its model's optimizer never steps); else it is read.
+        rate = logs.get(LEARNING_RATE_TAG)
+        train[LEARNING_RATE_TAG] = (
+            float(rate) if rate is not None else current_learning_rate(self.model.optimizer)
+        )
         train[SECONDS_TAG] = time.perf_counter() - self._epoch_started
         self.writers.write_scalars(TRAIN_RUN, step, train)
         validation = {

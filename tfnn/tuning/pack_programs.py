@@ -5,6 +5,8 @@ search has a few shapes).
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import tensorflow as tf
 
@@ -38,8 +40,12 @@ class PackProgram:
         # Traced here (Python building a graph, with the lane's lock held), then run with
         # the lock released: the other lanes' programs run meanwhile.
         concrete = self._functions.concrete(function, self.network.state, args)
+        started = time.perf_counter()
         with program_running():
-            return [value.numpy() for value in concrete(self.network.state, *args)]
+            values = [value.numpy() for value in concrete(self.network.state, *args)]
+        # Back under the lock (or in the only thread): the sum is not raced.
+        _RUNNING[0] += time.perf_counter() - started
+        return values
 
 
 class _SharedFunctions:
@@ -47,8 +53,8 @@ class _SharedFunctions:
 
     def __init__(self, shape: PackShape, jit_compile: bool):
         self.shape = shape
-        self.train_epoch = tf.function(self._epoch, jit_compile=jit_compile)
-        self.score = tf.function(self._score, jit_compile=jit_compile)
+        self.train_epoch = tf.function(self._epoch, jit_compile=jit_compile, autograph=False)
+        self.score = tf.function(self._score, jit_compile=jit_compile, autograph=False)
         # Concrete functions by name, traced once: TensorFlow's own lookup walks the
         # ~40 variables of the state on every call (~1 ms, with the lock held).
         self._concrete: dict[str, object] = {}
@@ -83,19 +89,27 @@ class _SharedFunctions:
 
     def _epoch(self, state, x, y, rows, weights, active, steps):
         network = network_of(self.shape, state)
-        count = tf.zeros([self.shape.size])
-        loss_sum, correct_sum = count, count
-        # ``rows`` is padded to a power of two of steps, so that folds and splits of
-        # nearly one size (1,149 and 1,150 rows) share one compiled program.
-        for step in tf.range(steps):
+        zeros = tf.zeros([self.shape.size])
+
+        def step_once(step, loss_sum, correct_sum, count):
             batch_x, batch_y = tf.gather(x, rows[step]), tf.gather(y, rows[step])
             loss, correct, samples = network.train_step(
                 batch_x, batch_y, weights[step], active[step]
             )
             live = tf.cast(active[step], tf.float32)
-            loss_sum += loss * samples * live
-            correct_sum += correct * live
-            count += samples * live
+            return (
+                step + 1,
+                loss_sum + loss * samples * live,
+                correct_sum + correct * live,
+                count + samples * live,
+            )
+
+        # ``rows`` is padded to a power of two of steps, so that folds and splits of
+        # nearly one size (1,149 and 1,150 rows) share one compiled program. The loop
+        # is written out (no autograph): converting the source took half the trace.
+        _, loss_sum, correct_sum, count = tf.while_loop(
+            lambda step, *_: step < steps, step_once, (tf.constant(0), zeros, zeros, zeros)
+        )
         return loss_sum, correct_sum, count
 
     def _score(self, state, x, y, rows, weights):
@@ -106,6 +120,16 @@ class _SharedFunctions:
 
 
 _FUNCTIONS: dict[tuple[PackShape | BlockShape, bool], _SharedFunctions] = {}
+# Seconds this process's pack programs ran (their XLA compiles included), all lanes.
+_RUNNING = [0.0]
+
+
+def program_seconds() -> float:
+    """Seconds the pack programs of this process have run so far, summed over lanes
+    (a program's first run includes its XLA compile or its load from the cache)."""
+    return _RUNNING[0]
+
+
 _PROGRAMS: dict[tuple[int, PackShape | BlockShape, bool], PackProgram] = {}
 
 

@@ -12,6 +12,7 @@ updating while the others go on.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import time
 from collections.abc import Callable, Collection, Sequence
@@ -23,7 +24,7 @@ import tensorflow as tf
 from tfnn import interrupts
 from tfnn.training.streams import pass_order
 from tfnn.tuning.block_network import BlockShape, member_blocks, side_by_side_shape
-from tfnn.tuning.pack_network import PackShape
+from tfnn.tuning.pack_network import PackShape, optimizer_rule
 from tfnn.tuning.pack_programs import program_for
 
 # Validation samples scored per call (the [K, n, width] activations stay small).
@@ -74,6 +75,15 @@ def pack_features(x: np.ndarray) -> tf.Tensor:
 
 def pack_labels(y: np.ndarray) -> tf.Tensor:
     return tf.constant(np.asarray(y).astype(np.int32))
+
+
+@functools.lru_cache(maxsize=4096)
+def shuffled_order(count: int, seed: int, epoch: int) -> np.ndarray:
+    """:func:`~tfnn.training.streams.pass_order` as an array, drawn once per process: a
+    search's packs all take the same passes over the same rows (~1 ms a draw)."""
+    order = pass_order(count, seed, epoch).numpy()
+    order.flags.writeable = False
+    return order
 
 
 def padded_length(count: int, minimum: int = 1) -> int:
@@ -132,18 +142,15 @@ class PackTrainer:
         self.y = y if isinstance(y, tf.Tensor) else pack_labels(y)
         self.batch_size = batch_size
         self.seed = seed
-        self._orders: dict[tuple[int, int], np.ndarray] = {}
         self._callback_lists: dict[int, keras.callbacks.CallbackList] = {}
+        self._learning_rates: dict[int, float] = {}
 
     def _order(self, count: int, epoch: int) -> np.ndarray:
         """The order of ``epoch``'s pass over ``count`` rows, as ``make_training_stream``
         draws it (a full batch is not shuffled there either)."""
         if self.batch_size >= count:
             return np.arange(count)
-        key = (count, epoch)
-        if key not in self._orders:
-            self._orders[key] = pass_order(count, self.seed, epoch).numpy()
-        return self._orders[key]
+        return shuffled_order(count, self.seed, epoch)
 
     def _epoch_batches(self, slots: list[tuple[int, int] | None]):
         """(rows [S, K, B], weights [S, K, B], active [S, K], steps) of one round, each
@@ -249,7 +256,9 @@ class PackTrainer:
                 result = results[index]
                 for name, value in logs.items():
                     result.history.setdefault(name, []).append(value)
-                self._callbacks(index).on_epoch_end(epoch, logs)
+                self._callbacks(index).on_epoch_end(
+                    epoch, {**logs, "learning_rate": self._learning_rate(index)}
+                )
                 if not math.isfinite(logs["loss"]):
                     result.failed_epoch = epoch + 1
                 if result.failed_epoch or epoch + 1 == self.members[index].epochs:
@@ -275,6 +284,14 @@ class PackTrainer:
             if self.blocks[member] <= free:
                 return waiting.pop(position)
         return None
+
+    def _learning_rate(self, index: int) -> float:
+        """Member ``index``'s learning rate (a pack takes constant ones only), as Keras'
+        learning-rate callbacks put it in an epoch's logs."""
+        if index not in self._learning_rates:
+            model = self.members[index].model
+            self._learning_rates[index] = float(optimizer_rule(model.optimizer)["learning_rate"])
+        return self._learning_rates[index]
 
     def _callbacks(self, index: int) -> keras.callbacks.CallbackList:
         """Member ``index``'s callbacks, set on its own model."""

@@ -193,8 +193,27 @@ def best_markdown(summary: dict) -> str:
         f"{timing['overhead_seconds']:.1f} s "
         f"({timing['overhead_percent']:.1f} %) |",
         f"| cross-validation of the top trials | {timing['cross_validation_seconds']:.1f} s |",
+        *_program_rows(timing),
         "",
         f"TensorBoard: `{summary['tensorboard']}`",
         "",
     ]
     return "\n".join(lines)
+
+
+def _program_rows(timing: dict) -> list[str]:
+    """How much of the lanes' time the compiled pack programs took (where this process
+    ran them): the rest is Python around them."""
+    rows = []
+    for part, key, wall in (
+        ("search", "search_program_seconds", "search_wall_seconds"),
+        ("cross-validation", "cross_validation_program_seconds", "cross_validation_seconds"),
+    ):
+        seconds = timing.get(key)
+        if seconds:
+            lanes = timing.get("lanes", 1) * timing[wall]
+            rows.append(
+                f"| {part}: compiled pack programs (all lanes) | {seconds:.1f} s "
+                f"({100 * seconds / max(lanes, 1e-9):.0f} % of lanes x wall) |"
+            )
+    return rows

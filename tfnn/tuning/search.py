@@ -32,6 +32,7 @@ from tfnn.tuning.distributed import (
 )
 from tfnn.tuning.hypermodels import HYPERMODELS, ConfigHyperModel
 from tfnn.tuning.lanes import search_lanes
+from tfnn.tuning.pack_programs import program_seconds
 from tfnn.tuning.report import (
     active_values,
     best_cross_validation,
@@ -88,6 +89,7 @@ def run_search(config: TuneConfig, ended_before: set[str], print_fn: PrintFuncti
     """
     data = load_search_data(config)
     hypermodel = _hypermodel(config, data)
+    programs_before = program_seconds()
     if config.workers == 1:
         tuner = make_tuner(config, hypermodel, print_fn)
         started = time.perf_counter()
@@ -102,7 +104,11 @@ def run_search(config: TuneConfig, ended_before: set[str], print_fn: PrintFuncti
         tuner.oracle.verbose = 0
         tuner.save()
         wall_seconds = serve_workers(config, tuner.oracle, port, print_fn)
-    return report_best(config, tuner, hypermodel, wall_seconds, ended_before, print_fn)
+    # The workers' programs run in their own processes: only one process is counted.
+    search_programs = program_seconds() - programs_before if config.workers == 1 else None
+    return report_best(
+        config, tuner, hypermodel, wall_seconds, ended_before, print_fn, search_programs
+    )
 
 
 def cross_validate_trials(config: TuneConfig, trial_ids: list[str]) -> None:
@@ -127,6 +133,10 @@ def run_role(config: TuneConfig) -> None:
     run_trials(make_tuner(config, hypermodel))
 
 
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 3)
+
+
 def _read_fit_file(trial_dir: Path) -> dict:
     try:
         return json.loads((trial_dir / FIT_FILE).read_text())
@@ -141,9 +151,14 @@ def report_best(
     wall_seconds: float,
     ended_before: set[str],
     print_fn: PrintFunction = print,
+    search_programs: float | None = None,
 ) -> dict:
     """Retrains the best trial's configuration on the whole training split, tests it
     once, and writes ``best.json`` and ``best.md`` into the project directory.
+
+    Args:
+        search_programs: Seconds the search's pack programs ran in this process (all
+            lanes), or None where they ran elsewhere.
 
     Returns:
         The content of ``best.json``.
@@ -162,8 +177,9 @@ def report_best(
     fit_files = {trial_id: _read_fit_file(project / f"trial_{trial_id}") for trial_id in trials}
     cross_validation, cross_validation_seconds = [], 0.0
     candidates = ranked[: config.rerank_top]
+    cross_validation_programs = None
     if len(candidates) > 1:
-        started = time.perf_counter()
+        started, programs_before = time.perf_counter(), program_seconds()
         if config.workers > 1:
             cross_validate_on_workers(
                 config,
@@ -184,6 +200,8 @@ def report_best(
                 print_fn,
             )
         cross_validation_seconds = time.perf_counter() - started
+        if config.workers == 1:
+            cross_validation_programs = program_seconds() - programs_before
         if not cross_validation[0].failed:
             best = trials[cross_validation[0].trial_id]
 
@@ -272,6 +290,10 @@ def report_best(
             "fit_seconds": round(fit_seconds, 3),
             "overhead_seconds": round(overhead_seconds, 3),
             "overhead_percent": round(100 * overhead_seconds / max(worker_seconds, 1e-9), 2),
+            # Where the lanes' time went: in the compiled pack programs, or around them
+            # (Keras builds, callbacks, the oracle: Python, one lane at a time).
+            "search_program_seconds": _rounded(search_programs),
+            "cross_validation_program_seconds": _rounded(cross_validation_programs),
             "resident_mb_first_last": [resident[0], resident[-1]] if resident else None,
         },
         "tensorboard": f"tfnn board --logdir {config.project_path / TENSORBOARD_DIR}",
