@@ -37,11 +37,13 @@ def sequential() -> keras.Model:
     )
 
 
-def two_branches() -> keras.Model:
+def two_branches(swapped: bool = False) -> keras.Model:
+    """Two dense branches joined; ``swapped`` joins them the other way round (the same
+    layers, names and output shapes, wired otherwise)."""
     inputs = keras.Input((6,))
     left = keras.layers.Dense(5, activation="tanh", name="left")(inputs)
     right = keras.layers.Dense(4, activation="relu", name="right")(inputs)
-    joined = keras.layers.Concatenate(name="joined")([left, right])
+    joined = keras.layers.Concatenate(name="joined")([right, left] if swapped else [left, right])
     outputs = keras.layers.Dense(CLASSES, activation="softmax", name="out")(joined)
     return keras.Model(inputs, outputs, name="branches")
 
@@ -178,16 +180,6 @@ def keras_summary(model: keras.Model) -> str:
     return "\n".join(lines)
 
 
-def rewired_branches() -> keras.Model:
-    """``two_branches`` with the same layers, names and output shapes wired otherwise."""
-    inputs = keras.Input((6,))
-    left = keras.layers.Dense(5, activation="tanh", name="left")(inputs)
-    right = keras.layers.Dense(4, activation="relu", name="right")(inputs)
-    joined = keras.layers.Concatenate(name="joined")([right, left])
-    outputs = keras.layers.Dense(CLASSES, activation="softmax", name="out")(joined)
-    return keras.Model(inputs, outputs, name="branches")
-
-
 def test_model_summary_is_keras_own_for_every_structure():
     """The HParams text's model summary is made once per structure: a model like an
     earlier one (a search's next trial) gets the same text, one that differs only in
@@ -208,7 +200,7 @@ def test_model_summary_is_keras_own_for_every_structure():
     trained = named(8)
     trained.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     trained.fit(*make_data(16), epochs=1, verbose=0)
-    models = [named(8), named(8), named(9), trained, two_branches(), rewired_branches()]
+    models = [named(8), named(8), named(9), trained, two_branches(), two_branches(swapped=True)]
     texts = [model_summary(model) for model in models]
     assert texts == [keras_summary(model) for model in models]
     assert texts[0] == texts[1] and len(set(texts)) == 5
