@@ -120,6 +120,8 @@ class _SharedFunctions:
 
 
 _FUNCTIONS: dict[tuple[PackShape | BlockShape, bool], _SharedFunctions] = {}
+_PROGRAMS: dict[tuple[int, PackShape | BlockShape, bool], PackProgram] = {}
+
 # Seconds this process's pack programs ran (their XLA compiles included), all lanes.
 _RUNNING = [0.0]
 
@@ -128,9 +130,6 @@ def program_seconds() -> float:
     """Seconds the pack programs of this process have run so far, summed over lanes
     (a program's first run includes its XLA compile or its load from the cache)."""
     return _RUNNING[0]
-
-
-_PROGRAMS: dict[tuple[int, PackShape | BlockShape, bool], PackProgram] = {}
 
 
 def network_of(shape: PackShape | BlockShape, state: dict | None = None):
