@@ -123,12 +123,12 @@ def test_eight_members_train_like_their_solo_fits(hypermodel, solo):
 
 def test_eight_members_side_by_side_train_like_their_solo_fits(hypermodel, solo):
     x, y, _, _ = fit_data(hypermodel)
-    # Their units side by side, each member taking blocks of 16 for its own width
-    # (16 + 64 + 16 + 48 + 112 + 16 + 256 + 48 units: 36 blocks): in 32 blocks, the
+    # Their units side by side, each member taking blocks of 32 for its own width
+    # (32 + 64 + 32 + 64 + 128 + 32 + 256 + 64 units: 21 blocks): in 16 blocks, the
     # 256-unit member waits until others end and free theirs.
     trainer = PackTrainer(members_of(hypermodel, EIGHT), x, y, 32, seed=0, jit_compile=True, size=8)
     assert isinstance(trainer.shape, BlockShape)
-    assert (trainer.shape.size, trainer.shape.blocks) == (8, 32)
+    assert (trainer.shape.size, trainer.shape.blocks) == (8, 16)
     assert_like_solo(EIGHT, solo, trainer.fit())
 
 

@@ -32,13 +32,14 @@ from tfnn.tuning.pack_network import (
     optimizer_rule,
 )
 
-# Units per block: a member of w units takes ceil(w / BLOCK) blocks. Small enough that
-# narrow members waste little, large enough that the per-block output products stay
-# few.
-BLOCK = 16
+# Units per block: a member of w units takes ceil(w / BLOCK) blocks. XLA's batched
+# products cost per block more than per unit, so 32 rather than 16: the same 512 units
+# train faster in 16 blocks than in 32, more than paying for narrow members' padding
+# (whole searches measured in docs/tuning.md).
+BLOCK = 32
 # Blocks of a program unless one pack needs more: 512 units, two of the widest digits
-# members or about ten typical ones.
-DEFAULT_BLOCKS = 32
+# members or about six typical ones.
+DEFAULT_BLOCKS = 16
 
 
 def blocks_of(width: int) -> int:
