@@ -1,5 +1,6 @@
-"""Lanes: queues spread over threads by a fixed rule, one lane's Python at a time, errors
-raised in the caller; packs trained in two lanes give the numbers they give in one."""
+"""Lanes: a free lane takes the costliest queue left, one lane's Python at a time (a long
+stretch of it giving way), errors raised in the caller; packs trained in two lanes give
+the numbers they give in one."""
 
 from __future__ import annotations
 
@@ -11,13 +12,53 @@ import time
 import numpy as np
 import pytest
 
-from tfnn.tuning.lanes import assign, current_lane, program_running, run_in_lanes, split_queues
+from tfnn.tuning.lanes import (
+    current_lane,
+    give_way,
+    program_running,
+    run_in_lanes,
+    split_queues,
+)
 
 
-def test_assign_spreads_the_costliest_first_and_is_fixed():
-    assert assign([2.0, 1.5, 1.25, 1.1, 1.05], 2) == [[0, 3], [1, 2, 4]]
-    assert assign([1.0, 1.0, 1.0], 2) == [[0, 2], [1]]
-    assert assign([5.0], 4) == [[0]]
+def test_a_free_lane_takes_the_costliest_item_left():
+    # "b" was judged cheaper than "a" but runs far longer: the lane that ran "a" takes
+    # "c" and "d" while "b" still runs (dealt out beforehand, "c" would follow "b").
+    estimate = {"a": 4.0, "b": 3.0, "c": 2.0, "d": 1.0}
+    seconds = {"a": 0.02, "b": 0.5, "c": 0.02, "d": 0.02}
+    started, lane_of = [], {}
+
+    def work(name):
+        started.append(name)
+        lane_of[name] = current_lane()
+        with program_running():
+            time.sleep(seconds[name])
+
+    run_in_lanes(["d", "c", "b", "a"], work, cost=estimate.__getitem__, count=2)
+    assert started == ["a", "b", "c", "d"]
+    assert lane_of["a"] == lane_of["c"] == lane_of["d"] != lane_of["b"]
+
+
+def test_a_long_stretch_of_python_gives_way_to_the_other_lanes_turns():
+    events = []
+
+    def work(name):
+        if name == "builds":
+            for _ in range(6):
+                give_way()
+                events.append("build")
+                time.sleep(0.02)  # Python holding the turn, as a Keras build does
+        else:
+            for _ in range(6):
+                events.append("step")  # a lane's few ms between two programs
+                with program_running():
+                    time.sleep(0.005)
+
+    run_in_lanes(["builds", "steps"], work, cost=len, count=2)
+    builds = [index for index, event in enumerate(events) if event == "build"]
+    # Without giving way the six builds would run back to back.
+    assert events[builds[0] : builds[-1]].count("step") >= 3, events
+    give_way()  # outside lanes: nothing to give way to
 
 
 def test_a_queue_longer_than_a_lanes_share_is_dealt_into_parts():

@@ -6,8 +6,9 @@ of one (the search's own numbers are in docs/tuning.md). Only that part runs at 
 everything else a lane does (callbacks, the oracle, files, printing) holds one lock,
 so it runs one lane at a time, as it would in one thread. Each lane has its own
 packs' variables (the lanes share the traced and compiled programs, which take the
-variables as arguments), and the queues go to lanes by a fixed rule, so a seed still
-makes two searches equal.
+variables as arguments), so which lane trains a queue changes no number: a free lane
+takes the costliest queue left, and the lanes end together even where the costs were
+misjudged.
 """
 
 from __future__ import annotations
@@ -43,31 +44,66 @@ def current_lane() -> int:
     return getattr(_lane, "index", 0)
 
 
+class _Turn:
+    """Whose turn it is to run Python: what a lane holds outside its programs, and
+    what a lane in a long stretch of Python (building a queue's models) can hand to a
+    lane that waits for it."""
+
+    def __init__(self):
+        self._changed = threading.Condition()
+        self._held = False
+        self._waiting = 0
+        self._taken = 0  # turns taken so far: tells a lane that gave way when to go on
+
+    def acquire(self) -> None:
+        with self._changed:
+            self._waiting += 1
+            while self._held:
+                self._changed.wait()
+            self._waiting -= 1
+            self._held = True
+            self._taken += 1
+
+    def release(self) -> None:
+        with self._changed:
+            self._held = False
+            self._changed.notify_all()
+
+    def give_way(self) -> None:
+        """If a lane waits for the turn, lets it take it, then waits to get it back."""
+        with self._changed:
+            if not self._waiting:
+                return
+            taken = self._taken
+            self._held = False
+            self._changed.notify_all()
+            while self._taken == taken:
+                self._changed.wait()
+        self.acquire()
+
+
 @contextlib.contextmanager
 def program_running() -> Iterator[None]:
     """Lets the other lanes go on while this lane's compiled program runs (nothing
     outside lanes). Inside, touch no state but the program's own."""
-    lock = getattr(_lane, "lock", None)
-    if lock is None:
+    turn = getattr(_lane, "turn", None)
+    if turn is None:
         yield
         return
-    lock.release()
+    turn.release()
     try:
         yield
     finally:
-        lock.acquire()
+        turn.acquire()
 
 
-def assign(costs: Sequence[float], count: int) -> list[list[int]]:
-    """Indices of ``costs`` spread over ``count`` lanes: costliest first, each to the lane
-    with the least so far (ties to the lower lane); a fixed result for fixed costs."""
-    lanes: list[list[int]] = [[] for _ in range(count)]
-    loads = [0.0] * count
-    for index in sorted(range(len(costs)), key=lambda i: (-costs[i], i)):
-        lane = min(range(count), key=lambda n: (loads[n], n))
-        lanes[lane].append(index)
-        loads[lane] += costs[index]
-    return [lane for lane in lanes if lane]
+def give_way() -> None:
+    """Lets a lane that waits to run its Python (its few milliseconds between two
+    programs) go first; call it between the pieces of long Python work, such as the
+    Keras builds of a queue's models (outside lanes: nothing to do)."""
+    turn = getattr(_lane, "turn", None)
+    if turn is not None:
+        turn.give_way()
 
 
 def split_queues(queues: Sequence[list], cost: Callable[[list], float], count: int) -> list[list]:
@@ -92,21 +128,26 @@ def run_in_lanes(
     count: int,
 ) -> None:
     """Runs ``work(item)`` for every item, on up to ``count`` lanes (one: in this thread,
-    in order). Returns when every lane is done; a lane's error (a Ctrl-C included)
-    stops the other lanes before their next item and is raised here."""
-    plan = assign([cost(item) for item in items], count) if count > 1 else []
-    if len(plan) <= 1:
+    in order). A free lane takes the costliest item not yet taken, so a lane whose items
+    ran shorter than their costs said takes more. Returns when every lane is done; a
+    lane's error (a Ctrl-C included) stops the other lanes before their next item and
+    is raised here."""
+    lanes = min(count, len(items))
+    if lanes <= 1:
         for item in items:
             work(item)
         return
-    lock = threading.Lock()
+    # Drawn with the turn held (a lane holds it between items): one lane at a time.
+    waiting = iter(sorted(range(len(items)), key=lambda index: (-cost(items[index]), index)))
+    turn = _Turn()
     stop = threading.Event()
     errors: list[BaseException] = []
 
-    def lane(index: int, queue: list[int]) -> None:
-        _lane.index, _lane.lock = index, lock
-        with lock:
-            for position in queue:
+    def lane(index: int) -> None:
+        _lane.index, _lane.turn = index, turn
+        turn.acquire()
+        try:
+            for position in waiting:
                 if stop.is_set():
                     return
                 try:
@@ -115,10 +156,12 @@ def run_in_lanes(
                     errors.append(error)
                     stop.set()
                     return
+        finally:
+            turn.release()
 
     threads = [
-        threading.Thread(target=lane, args=(index, queue), name=f"tfnn-lane-{index}")
-        for index, queue in enumerate(plan)
+        threading.Thread(target=lane, args=(index,), name=f"tfnn-lane-{index}")
+        for index in range(lanes)
     ]
     for thread in threads:
         thread.start()

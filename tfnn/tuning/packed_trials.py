@@ -24,7 +24,7 @@ from keras_tuner.src.engine import trial as trial_module
 from keras_tuner.src.engine import tuner_utils
 
 from tfnn.tuning.hypermodels import ACTIVATIONS, ConfigHyperModel, validation_epochs
-from tfnn.tuning.lanes import run_in_lanes, split_queues
+from tfnn.tuning.lanes import give_way, run_in_lanes, split_queues
 from tfnn.tuning.pack_network import PackError, dense_layers
 from tfnn.tuning.packs import PackMember, PackTrainer, pack_features, pack_labels
 
@@ -142,10 +142,13 @@ class PackedSearch:
 
     def train_queue(self, queue: list, callbacks, alone: list) -> None:
         """Builds ``queue``'s models in its lane (Keras builds take ~30 ms each: one lane
-        builds while the other's program runs) and trains them in packs, one per depth;
-        a model a pack cannot reproduce goes to ``alone``, to train after the lanes."""
+        builds while the other's program runs, giving way between builds so that the
+        other lane's turns between its programs do not wait for the whole queue) and
+        trains them in packs, one per depth; a model a pack cannot reproduce goes to
+        ``alone``, to train after the lanes."""
         built = []
         for trial in queue:
+            give_way()
             model = self.hypermodel.build(trial.hyperparameters)
             try:
                 built.append((trial, model, depth_of(model)))
