@@ -183,7 +183,7 @@ def _whole_run(record: dict) -> str:
 
 
 PAGE_INTRO = """\
-`./scripts/bench` (full mode) and `./scripts/bench --quick` (what CI runs) train each
+`./scripts/bench` (full mode) and `./scripts/bench --quick` (a few minutes) train each
 benchmark model with tfnn's runner, all logging on (step scalars, layer statistics,
 figures, validation curves; full mode adds `tfnn-no-images`, the same without the
 figures), and, alternating in fresh processes, with plain `model.fit`: once with Keras'
