@@ -165,6 +165,7 @@ def sklearn_random_search(
         "wall_s": round(wall_seconds, 3),
         "search_wall_s": round(search_seconds, 3),
         "cv_s": round(cv_seconds, 3),
+        "selection_wall_s": round(search_seconds + cv_seconds, 3),
         "refit_s": round(wall_seconds - search_seconds - cv_seconds, 3),
         "trials_per_minute": round(trials / search_seconds * 60, 2),
         "fit_and_score_s": round(fit_seconds, 3),
