@@ -3,7 +3,7 @@
 A pack's compiled program runs on the thread that calls it and releases Python's GIL
 while it runs, so on two cores two programs on two threads can run in about the time
 of one (the search's own numbers are in docs/tuning.md). Only that part runs at once:
-everything else a lane does (callbacks, the oracle, files, printing) holds one lock,
+everything else a lane does (callbacks, the oracle, files, printing) holds one turn,
 so it runs one lane at a time, as it would in one thread. Each lane has its own
 packs' variables (the lanes share the traced and compiled programs, which take the
 variables as arguments), so which lane trains a queue changes no number: a free lane
